@@ -1,0 +1,290 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Router decides what an input means and who answers it, in the order of
+// DESIGN.md §2: event, form control word (取消/返回/确认), global command
+// typed exactly, active form step, prefix command (报名 N), fallback (keyword
+// rules and the FAQ). Menu CLICK keys are intent names, so a click and the
+// typed keyword reach the same handler.
+type Router struct {
+	logger    *slog.Logger
+	intents   map[string]HandlerFunc
+	keywords  map[string]string // normalised keyword → intent
+	forms     map[string]*Form
+	prefixes  []prefixRoute
+	events    map[string]HandlerFunc
+	fallback  HandlerFunc
+	interrupt func(ctx context.Context, s *Session, in Input) (Reply, bool)
+}
+
+type prefixRoute struct {
+	prefix string
+	h      func(ctx context.Context, s *Session, in Input, arg string) (Reply, error)
+}
+
+// NewRouter returns an empty router.
+func NewRouter(logger *slog.Logger) *Router {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Router{
+		logger:   logger,
+		intents:  map[string]HandlerFunc{},
+		keywords: map[string]string{},
+		forms:    map[string]*Form{},
+		events:   map[string]HandlerFunc{},
+	}
+}
+
+// Intent registers a handler under an intent name (the menu key) and the
+// keywords a member may type for it.
+func (r *Router) Intent(name string, h HandlerFunc, keywords ...string) {
+	if _, dup := r.intents[name]; dup {
+		panic("bot: intent registered twice: " + name)
+	}
+	r.intents[name] = h
+	for _, k := range keywords {
+		r.keywords[NormalizeCommand(k)] = name
+	}
+}
+
+// Form registers a form as an intent.
+func (r *Router) Form(f *Form, keywords ...string) {
+	r.forms[f.Name] = f
+	r.Intent(f.Name, func(ctx context.Context, s *Session, _ Input) (Reply, error) {
+		return f.start(ctx, s)
+	}, keywords...)
+}
+
+// Prefix registers a command with an argument, such as "报名 3".
+func (r *Router) Prefix(prefix string, h func(ctx context.Context, s *Session, in Input, arg string) (Reply, error)) {
+	r.prefixes = append(r.prefixes, prefixRoute{prefix: NormalizeCommand(prefix), h: h})
+	// Longest prefix first, so "取消报名" wins over "取消".
+	sort.SliceStable(r.prefixes, func(i, j int) bool { return len(r.prefixes[i].prefix) > len(r.prefixes[j].prefix) })
+}
+
+// OnEvent registers a handler for a WeChat event (subscribe, unsubscribe, SCAN).
+func (r *Router) OnEvent(event string, h HandlerFunc) { r.events[event] = h }
+
+// Fallback sets the handler of everything nothing else claimed.
+func (r *Router) Fallback(h HandlerFunc) { r.fallback = h }
+
+// Interrupt sets the hook that may answer an off-topic message typed inside a
+// form (a question instead of a name). When it answers, the step is asked again.
+func (r *Router) Interrupt(h func(ctx context.Context, s *Session, in Input) (Reply, bool)) {
+	r.interrupt = h
+}
+
+// HasIntent reports whether name is a registered intent (used to check that
+// every menu key routes somewhere).
+func (r *Router) HasIntent(name string) bool {
+	_, ok := r.intents[name]
+	return ok
+}
+
+// Run runs the intent name as if the member had typed its keyword.
+func (r *Router) Run(ctx context.Context, name string, s *Session, in Input) (Reply, error) {
+	h, ok := r.intents[name]
+	if !ok {
+		return Reply{}, fmt.Errorf("unknown intent %q", name)
+	}
+	return h(ctx, s, in)
+}
+
+// Route answers one input, changing the session as needed. Errors that are not
+// UserErrors are logged here and turned into a kind sentence; the session keeps
+// whatever the member had entered.
+func (r *Router) Route(ctx context.Context, s *Session, in Input) (Reply, error) {
+	rep, err := r.route(ctx, s, in)
+	if err == nil {
+		return rep, nil
+	}
+	if msg, ok := UserMessage(err); ok {
+		return Text(msg), nil
+	}
+	r.logger.ErrorContext(ctx, "handle message", "open_id", in.OpenID, "kind", in.Kind, "form", s.Form, "err", err)
+	var kept *keptError
+	if errors.As(err, &kept) {
+		return Text(msgSubmitFailed), nil
+	}
+	return Text(msgSystemBusy), nil
+}
+
+func (r *Router) route(ctx context.Context, s *Session, in Input) (Reply, error) {
+	if in.Kind == KindEvent {
+		return r.routeEvent(ctx, s, in)
+	}
+	if in.Kind == KindVoice && in.Text != "" {
+		in.Kind = KindText // voice with WeChat's speech recognition reads as text
+	}
+	f := r.forms[s.Form]
+	if s.Form != "" && f == nil {
+		s.Form, s.Step, s.Data = "", 0, nil // form removed by an upgrade
+	}
+	if in.Kind != KindText {
+		if f != nil && s.Step < len(f.Steps) && f.Steps[s.Step].Media && in.MediaID != "" {
+			return r.formAnswer(ctx, s, f, in, in.MediaID)
+		}
+		if f != nil {
+			return Text(msgTextPlease + "\n\n" + f.prompt(s)), nil
+		}
+		return r.runFallback(ctx, s, in)
+	}
+	cmd := NormalizeCommand(in.Text)
+	if f != nil {
+		if rep, ok, err := r.formControl(ctx, s, f, cmd); ok {
+			return rep, err
+		}
+	}
+	if name, ok := r.keywords[cmd]; ok {
+		return r.runIntent(ctx, s, f, name, in)
+	}
+	if f != nil {
+		if s.Step >= len(f.Steps) {
+			return Text(f.prompt(s)), nil
+		}
+		return r.formAnswer(ctx, s, f, in, FoldWidth(strings.TrimSpace(in.Text)))
+	}
+	for _, p := range r.prefixes {
+		if arg, ok := strings.CutPrefix(cmd, p.prefix); ok {
+			return p.h(ctx, s, in, strings.TrimSpace(arg))
+		}
+	}
+	return r.runFallback(ctx, s, in)
+}
+
+// formControl handles the words that steer a form.
+func (r *Router) formControl(ctx context.Context, s *Session, f *Form, cmd string) (Reply, bool, error) {
+	switch cmd {
+	case "取消", "退出", "不办了", "算了":
+		f.end(s)
+		return Text(fmt.Sprintf(msgCancelled, f.Title)), true, nil
+	case "返回", "上一步":
+		return f.back(s), true, nil
+	case "确认", "提交", "确定":
+		if s.Step >= len(f.Steps) {
+			rep, err := f.submit(ctx, s)
+			return rep, true, err
+		}
+	}
+	return Reply{}, false, nil
+}
+
+// runIntent runs a command typed (or clicked) by the member. Inside a form, a
+// command that starts another form replaces it; any other command is answered
+// and the pending question is asked again.
+func (r *Router) runIntent(ctx context.Context, s *Session, f *Form, name string, in Input) (Reply, error) {
+	if f == nil {
+		return r.intents[name](ctx, s, in)
+	}
+	if name == f.Name {
+		return Text(fmt.Sprintf(msgAlreadyInForm, f.Title) + "\n\n" + f.prompt(s)), nil
+	}
+	if next, isForm := r.forms[name]; isForm {
+		prev := f.Title
+		f.end(s)
+		rep, err := next.start(ctx, s)
+		if err != nil {
+			return Reply{}, err
+		}
+		return Text(fmt.Sprintf(msgSwitchedForm, prev) + "\n\n" + rep.Text), nil
+	}
+	rep, err := r.intents[name](ctx, s, in)
+	if err != nil {
+		return Reply{}, err
+	}
+	return r.resume(s, f, rep), nil
+}
+
+// resume appends the pending question of the form to an off-topic answer.
+func (r *Router) resume(s *Session, f *Form, rep Reply) Reply {
+	if s.Form != f.Name { // the handler ended or switched the form itself
+		return rep
+	}
+	return Text(strings.TrimSpace(rep.Text + "\n\n" + fmt.Sprintf(msgResumeForm, f.Title) + f.prompt(s)))
+}
+
+func (r *Router) formAnswer(ctx context.Context, s *Session, f *Form, in Input, value string) (Reply, error) {
+	rep, err := f.answer(ctx, s, value)
+	if err == nil {
+		return rep, nil
+	}
+	reason, ok := UserMessage(err)
+	if !ok {
+		return Reply{}, err
+	}
+	if r.interrupt != nil && in.Kind == KindText {
+		if ans, ok := r.interrupt(ctx, s, in); ok {
+			return r.resume(s, f, ans), nil
+		}
+	}
+	return Text(reason + "\n\n" + f.prompt(s)), nil
+}
+
+func (r *Router) routeEvent(ctx context.Context, s *Session, in Input) (Reply, error) {
+	switch in.Event {
+	case EventClick:
+		name := in.EventKey
+		if _, ok := r.intents[name]; !ok {
+			r.logger.WarnContext(ctx, "unknown menu key", "key", name)
+			return r.runFallback(ctx, s, Input{OpenID: in.OpenID, Kind: KindText, Text: "菜单"})
+		}
+		return r.runIntent(ctx, s, r.forms[s.Form], name, in)
+	}
+	if h, ok := r.events[in.Event]; ok {
+		return h(ctx, s, in)
+	}
+	return Reply{}, nil // VIEW, LOCATION, TEMPLATESENDJOBFINISH…: nothing to say
+}
+
+func (r *Router) runFallback(ctx context.Context, s *Session, in Input) (Reply, error) {
+	if r.fallback == nil {
+		return Text(msgNotUnderstood), nil
+	}
+	return r.fallback(ctx, s, in)
+}
+
+// FoldWidth turns full-width ASCII (what Chinese phone keyboards often type:
+// "１２３", "ＡＢＣ") and the ideographic space into their half-width forms.
+func FoldWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == 0x3000:
+			return ' '
+		case r >= 0xFF01 && r <= 0xFF5E:
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+}
+
+// NormalizeCommand folds what a member types into the form keywords are
+// registered in: full-width to half-width, lower case, inner spaces folded,
+// trailing punctuation and emoji dropped. "  菜单！" and "菜单" are one command.
+func NormalizeCommand(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range FoldWidth(strings.TrimSpace(s)) {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return strings.TrimRightFunc(b.String(), func(r rune) bool {
+		return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r) || r == '~'
+	})
+}

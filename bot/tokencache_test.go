@@ -1,0 +1,166 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"unionbot/wechattest"
+)
+
+func TestTokenExpiredRetriedOnce(t *testing.T) {
+	for _, code := range []int{40001, 42001} {
+		t.Run("errcode "+wechattest.ErrMsg(code), func(t *testing.T) {
+			h := newWXHarness(t, wxHarnessOptions{})
+			h.emu.FailNext(wechattest.PathCustomSend, code, 1)
+			if err := h.sender.SendText(t.Context(), "oTok", "hi"); err != nil {
+				t.Fatalf("send after one token failure: %v", err)
+			}
+			if n := len(h.emu.SentTo("oTok")); n != 1 {
+				t.Errorf("%d delivered, want 1", n)
+			}
+			// First fetch, then the forced refresh after the rejection.
+			if n := h.emu.TokenFetches(); n != 2 {
+				t.Errorf("%d token fetches, want 2", n)
+			}
+		})
+	}
+	t.Run("retried exactly once", func(t *testing.T) {
+		h := newWXHarness(t, wxHarnessOptions{})
+		h.emu.FailNext(wechattest.PathCustomSend, 40001, 2)
+		err := h.sender.SendText(t.Context(), "oTok", "hi")
+		var ae *APIError
+		if !errors.As(err, &ae) || !ae.TokenExpired() {
+			t.Fatalf("got %v, want a token error", err)
+		}
+		if len(h.emu.SentTo("oTok")) != 0 {
+			t.Error("message delivered")
+		}
+		// The third attempt (a new call) goes through.
+		if err := h.sender.SendText(t.Context(), "oTok", "hi"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("token invalidated by another party", func(t *testing.T) {
+		h := newWXHarness(t, wxHarnessOptions{})
+		if err := h.sender.SendText(t.Context(), "oTok", "1"); err != nil {
+			t.Fatal(err)
+		}
+		h.emu.InvalidateTokens() // now the real token check answers 40001
+		if err := h.sender.SendText(t.Context(), "oTok", "2"); err != nil {
+			t.Fatalf("send after invalidation: %v", err)
+		}
+		if n := len(h.emu.SentTo("oTok")); n != 2 {
+			t.Errorf("%d delivered, want 2", n)
+		}
+	})
+}
+
+// TestTokenSharedByReplicas: several WeChat instances ("replicas") sharing one
+// kv store fetch the token once, even when they all start sending at once.
+func TestTokenSharedByReplicas(t *testing.T) {
+	for _, st := range wxStores {
+		t.Run(st.name, func(t *testing.T) {
+			wxSaveGlobals(t)
+			store := st.open(t)
+			emu := wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: wxTestAppID, AppSecret: wxTestSecret})
+			emu.SetLatency(20 * time.Millisecond) // widen the race window
+			srv := newWXTestServer(t, emu)
+			var senders []*Sender
+			for range 3 {
+				wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: srv}, store, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				senders = append(senders, NewSender(wc))
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 30)
+			for i := range 30 {
+				wg.Go(func() { errs <- senders[i%3].SendText(t.Context(), "oRep", "x") })
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := emu.TokenFetches(); n != 1 {
+				t.Errorf("%d token fetches, want 1", n)
+			}
+			if n := len(emu.SentTo("oRep")); n != 30 {
+				t.Errorf("%d delivered, want 30", n)
+			}
+		})
+	}
+}
+
+func TestTokenInvalidateKeepsNewerToken(t *testing.T) {
+	wxSaveGlobals(t)
+	store := wxMemory(t)
+	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{})
+	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)}, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	tok, err := wc.Tokens().Token(ctx)
+	if err != nil || tok == "" {
+		t.Fatalf("token %q, %v", tok, err)
+	}
+	// A stale token reported by a slow replica does not drop the current one.
+	if err := wc.Tokens().Invalidate(ctx, "an-older-token"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := wc.Tokens().Token(ctx); again != tok || emu.TokenFetches() != 1 {
+		t.Errorf("token changed to %q after a stale invalidation (fetches %d)", again, emu.TokenFetches())
+	}
+	// The current one reported bad: dropped, refetched with force_refresh.
+	if err := wc.Tokens().Invalidate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := wc.Tokens().Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh == tok || emu.TokenFetches() != 2 {
+		t.Errorf("after invalidation got %q (old %q), fetches %d", fresh, tok, emu.TokenFetches())
+	}
+	ttl, err := store.TTL(ctx, tokenKey(wxTestAppID))
+	if err != nil || ttl > 7200*time.Second-tokenMargin || ttl < 7200*time.Second-tokenMargin-time.Minute {
+		t.Errorf("token ttl %v, %v; want about expires_in-300s", ttl, err)
+	}
+}
+
+func TestKVCacheAdapter(t *testing.T) {
+	for _, st := range wxStores {
+		t.Run(st.name, func(t *testing.T) {
+			c := kvCache{store: st.open(t), timeout: time.Second}
+			if v := c.Get("missing"); v != nil {
+				t.Errorf("missing key: got %#v, want nil", v)
+			}
+			if err := c.Set("k", "v1", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			// The SDK does val.(string): it must be a string.
+			if s, ok := c.Get("k").(string); !ok || s != "v1" {
+				t.Errorf("got %#v, want string v1", c.Get("k"))
+			}
+			if !c.IsExist("k") || c.IsExist("missing") {
+				t.Error("IsExist wrong")
+			}
+			if err := c.SetContext(context.Background(), "n", 42, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.GetContext(context.Background(), "n"); got != "42" {
+				t.Errorf("got %#v, want \"42\"", got)
+			}
+			if err := c.Delete("k"); err != nil || c.IsExist("k") {
+				t.Errorf("delete: %v", err)
+			}
+		})
+	}
+}

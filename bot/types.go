@@ -1,0 +1,107 @@
+// Package bot is the WeChat edge and the conversation core: callback glue on
+// silenceper/wechat (signature, safe mode, de-duplication, the reply deadline),
+// outbound sends with typed errors, conversation sessions and the dialog engine
+// (intents, forms, steps, validators, global commands). Only this package
+// imports silenceper/wechat. Handlers speak to it through the neutral Input and
+// Reply types, which carry no XML.
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Input kinds.
+const (
+	KindText     = "text"
+	KindImage    = "image"
+	KindVoice    = "voice"
+	KindVideo    = "video"
+	KindLocation = "location"
+	KindLink     = "link"
+	KindEvent    = "event"
+)
+
+// Event names (WeChat's, as they arrive in the Event field).
+const (
+	EventSubscribe   = "subscribe"
+	EventUnsubscribe = "unsubscribe"
+	EventClick       = "CLICK"
+	EventView        = "VIEW"
+	EventScan        = "SCAN"
+)
+
+// Input is one inbound message or event, stripped of its WeChat envelope.
+type Input struct {
+	OpenID     string
+	MsgID      int64 // 0 for events
+	CreateTime time.Time
+	Kind       string // Kind* constants
+	Text       string // text content, or voice recognition when present
+	Event      string // Event* constants, for KindEvent
+	EventKey   string // menu key, or QR scene
+	MediaID    string // image/voice/video
+	PicURL     string // image
+}
+
+// Reply is what the bot answers. An empty Reply means "no reply" (WeChat gets
+// `success`).
+type Reply struct {
+	Text string
+}
+
+// Empty reports whether there is nothing to send.
+func (r Reply) Empty() bool { return r.Text == "" }
+
+// Text is a shorthand for a text reply.
+func Text(s string) Reply { return Reply{Text: s} }
+
+// Session is one openid's conversation state, saved between messages.
+type Session struct {
+	OpenID string            `json:"open_id"`
+	Form   string            `json:"form,omitempty"` // active form name, "" when idle
+	Step   int               `json:"step,omitempty"` // index into the form's steps; len(steps) = summary/confirm
+	Data   map[string]string `json:"data,omitempty"` // answers collected by the active form
+	// Vars holds small non-form state that must survive to the next message,
+	// such as the FAQ entries just offered for picking by number.
+	Vars    map[string]string `json:"vars,omitempty"`
+	Updated time.Time         `json:"updated"`
+}
+
+// Var returns a session variable ("" when unset).
+func (s *Session) Var(k string) string { return s.Vars[k] }
+
+// SetVar sets (or with v == "" deletes) a session variable.
+func (s *Session) SetVar(k, v string) {
+	if v == "" {
+		delete(s.Vars, k)
+		return
+	}
+	if s.Vars == nil {
+		s.Vars = map[string]string{}
+	}
+	s.Vars[k] = v
+}
+
+// UserError carries a sentence that may be shown to the member as is, such as
+// why an answer was not accepted.
+type UserError struct{ Msg string }
+
+func (e *UserError) Error() string { return e.Msg }
+
+// Userf builds a UserError.
+func Userf(msg string) error { return &UserError{Msg: msg} }
+
+// UserMessage returns the member-facing text of err when it is (or wraps) a
+// UserError.
+func UserMessage(err error) (string, bool) {
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue.Msg, true
+	}
+	return "", false
+}
+
+// HandlerFunc answers one input. It may change the session (saved afterwards).
+type HandlerFunc func(ctx context.Context, s *Session, in Input) (Reply, error)

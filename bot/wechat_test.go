@@ -1,0 +1,330 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/silenceper/wechat/v2/util"
+	"github.com/sirupsen/logrus"
+
+	"unionbot/storage/kv"
+	"unionbot/storage/kv/kvtest"
+	"unionbot/wechattest"
+)
+
+// Test credentials of the emulated account.
+const (
+	wxTestAppID  = "wx0000000000test1"
+	wxTestSecret = "test-secret"
+	wxTestToken  = "test-token"
+	wxTestAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+
+// wxLockedBuffer is a bytes.Buffer safe for concurrent writers (log handlers
+// in goroutines) and a reading test.
+type wxLockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *wxLockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *wxLockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// wxSaveGlobals restores the two process globals NewWeChat touches. Tests that
+// call NewWeChat must not use t.Parallel().
+func wxSaveGlobals(t testing.TB) {
+	t.Helper()
+	oldClient := util.DefaultHTTPClient
+	oldLevel := logrus.GetLevel()
+	oldOut := logrus.StandardLogger().Out
+	t.Cleanup(func() {
+		util.DefaultHTTPClient = oldClient
+		logrus.SetLevel(oldLevel)
+		logrus.SetOutput(oldOut)
+	})
+}
+
+// wxMemory returns an in-process kv store closed at cleanup.
+func wxMemory(t testing.TB) kv.Store {
+	t.Helper()
+	m := kv.NewMemory()
+	t.Cleanup(m.Close)
+	return m
+}
+
+// wxRedis returns a Redis kv store under a private prefix (skips or fails as
+// kvtest decides when Redis is unreachable).
+func wxRedis(t testing.TB) kv.Store {
+	t.Helper()
+	return kv.NewRedis(kvtest.Redis(t), kvtest.Prefix(t))
+}
+
+// wxStores are the kv backends every dedup/token test runs on.
+var wxStores = []struct {
+	name string
+	open func(testing.TB) kv.Store
+}{
+	{"memory", wxMemory},
+	{"redis", wxRedis},
+}
+
+// wxEngine is a stand-in for the dialog core: it echoes, counts calls per
+// openid (the side effects that must happen once) and can be slowed down or
+// told to fail.
+type wxEngine struct {
+	mu     sync.Mutex
+	calls  map[string]int
+	inputs []Input
+	delay  time.Duration
+	err    error
+}
+
+func (e *wxEngine) Handle(ctx context.Context, in Input) (Reply, error) {
+	e.mu.Lock()
+	if e.calls == nil {
+		e.calls = map[string]int{}
+	}
+	e.calls[in.OpenID]++
+	e.inputs = append(e.inputs, in)
+	delay, err := e.delay, e.err
+	e.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return Reply{}, ctx.Err()
+		}
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	if in.Kind == KindEvent {
+		return Text("event:" + in.Event + ":" + in.EventKey), nil
+	}
+	return Text("echo:" + in.Text), nil
+}
+
+func (e *wxEngine) Calls(openID string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.calls[openID]
+}
+
+func (e *wxEngine) Inputs() []Input {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Input(nil), e.inputs...)
+}
+
+// wxHarness is one bot callback in front of an emulated WeChat.
+type wxHarness struct {
+	emu    *wechattest.Emulator
+	wc     *WeChat
+	sender *Sender
+	cb     *Callback
+	srv    *httptest.Server
+	client *wechattest.Client
+	engine *wxEngine
+	store  kv.Store
+	logs   *wxLockedBuffer
+}
+
+type wxHarnessOptions struct {
+	mode         wechattest.Mode
+	store        kv.Store // default memory
+	replyTimeout time.Duration
+	now          func() time.Time
+	token        string
+	appID        string
+	aesKey       string
+	logLevel     slog.Level
+}
+
+func newWXHarness(t *testing.T, o wxHarnessOptions) *wxHarness {
+	t.Helper()
+	wxSaveGlobals(t)
+	if o.store == nil {
+		o.store = wxMemory(t)
+	}
+	if o.token == "" {
+		o.token = wxTestToken
+	}
+	if o.appID == "" {
+		o.appID = wxTestAppID
+	}
+	if o.aesKey == "" {
+		o.aesKey = wxTestAESKey
+	}
+	logs := &wxLockedBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: o.logLevel}))
+
+	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: o.appID, AppSecret: wxTestSecret})
+	emuSrv := httptest.NewServer(emu)
+	t.Cleanup(emuSrv.Close)
+
+	wc, err := NewWeChat(WeChatConfig{
+		AppID: o.appID, Secret: wxTestSecret, Token: o.token, AESKey: o.aesKey,
+		APIBase: emuSrv.URL, HTTPTimeout: 3 * time.Second,
+	}, o.store, logger)
+	if err != nil {
+		t.Fatalf("NewWeChat: %v", err)
+	}
+	engine := &wxEngine{}
+	sender := NewSender(wc)
+	cb := NewCallback(CallbackOptions{
+		WeChat: wc, Engine: engine, Store: o.store, Pusher: sender, Logger: logger,
+		ReplyTimeout: o.replyTimeout, Now: o.now,
+	})
+	srv := httptest.NewServer(cb)
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := cb.Wait(ctx); err != nil {
+			t.Errorf("callback Wait: %v", err)
+		}
+	})
+	client := &wechattest.Client{
+		URL: srv.URL + "/wechat", Token: o.token, AppID: o.appID, AESKey: o.aesKey,
+		Mode: o.mode, NoRetry: true,
+	}
+	return &wxHarness{emu: emu, wc: wc, sender: sender, cb: cb, srv: srv, client: client,
+		engine: engine, store: o.store, logs: logs}
+}
+
+// post sends a raw request and returns status and body.
+func (h *wxHarness) post(t *testing.T, rawURL string, body []byte, contentType string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, rawURL, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return wxDo(t, req)
+}
+
+func wxDo(t *testing.T, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// wxWithQuery returns rawURL with key set to val.
+func wxWithQuery(t *testing.T, rawURL, key, val string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(key, val)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestNewWeChatValidates(t *testing.T) {
+	wxSaveGlobals(t)
+	store := wxMemory(t)
+	cases := []struct {
+		name string
+		cfg  WeChatConfig
+	}{
+		{"no app id", WeChatConfig{Token: "t"}},
+		{"no token", WeChatConfig{AppID: "wx1"}},
+		{"short aes key", WeChatConfig{AppID: "wx1", Token: "t", AESKey: "short"}},
+		{"bad api base", WeChatConfig{AppID: "wx1", Token: "t", APIBase: "not a url"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewWeChat(tc.cfg, store, nil); err == nil {
+				t.Fatal("got nil error, want one")
+			}
+		})
+	}
+}
+
+func TestNewWeChatQuietsSDKAndSetsClient(t *testing.T) {
+	wxSaveGlobals(t)
+	logrus.SetLevel(logrus.DebugLevel) // what the SDK's root package would do
+	if _, err := NewWeChat(WeChatConfig{AppID: "wx1", Token: "t", HTTPTimeout: 2 * time.Second}, wxMemory(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := logrus.GetLevel(); got != logrus.WarnLevel {
+		t.Errorf("logrus level %v, want warn", got)
+	}
+	if util.DefaultHTTPClient == http.DefaultClient || util.DefaultHTTPClient.Timeout != 2*time.Second {
+		t.Errorf("util.DefaultHTTPClient not replaced with a 2s-timeout client: %+v", util.DefaultHTTPClient)
+	}
+	if _, ok := util.DefaultHTTPClient.Transport.(rewriteTransport); ok {
+		t.Error("official API base must not be rewritten")
+	}
+}
+
+func TestRewriteTransport(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Host+" "+r.URL.RequestURI())
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	for _, base := range []string{srv.URL, srv.URL + "/prefix/"} {
+		c, err := newHTTPClient(base, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Get("https://api.weixin.qq.com/cgi-bin/media/get?access_token=x&media_id=y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	want := []string{
+		host + " /cgi-bin/media/get?access_token=x&media_id=y",
+		host + " /prefix/cgi-bin/media/get?access_token=x&media_id=y",
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// newWXTestServer serves emu and returns its URL.
+func newWXTestServer(t testing.TB, emu *wechattest.Emulator) string {
+	t.Helper()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

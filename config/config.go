@@ -1,0 +1,354 @@
+// Package config is the service's configuration: one Config struct, its
+// defaults, and Load, which reads the UNIONBOT_* environment (DESIGN.md §4) and
+// reports every problem at once. Only main reads it; it hands each part of the
+// program the values that part needs. It imports nothing from this module.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// DevToken is the callback signature token used in local mode when
+// UNIONBOT_WECHAT_TOKEN is not set. It is public: it only ever protects the
+// built-in emulator.
+const DevToken = "unionbot-dev-token"
+
+// DefaultAPIBase is where outbound WeChat API calls go outside local mode.
+const DefaultAPIBase = "https://api.weixin.qq.com"
+
+// SecretKeySize is the length in bytes of UNIONBOT_SECRET_KEY once decoded.
+const SecretKeySize = 32
+
+// Config is everything the service reads from its environment.
+type Config struct {
+	Addr      string // UNIONBOT_ADDR: listen address, host:port
+	DataDir   string // UNIONBOT_DATA_DIR: embedded database, media, generated keys
+	MySQLDSN  string // UNIONBOT_MYSQL_DSN: when set, MySQL replaces the embedded database
+	Redis     Redis
+	WeChat    WeChat
+	SecretKey []byte     // UNIONBOT_SECRET_KEY: 32-byte key encrypting PII at rest; nil = none given
+	PublicURL string     // UNIONBOT_PUBLIC_URL: external base URL, no trailing slash
+	LogLevel  slog.Level // UNIONBOT_LOG_LEVEL
+	LogFormat string     // UNIONBOT_LOG_FORMAT: "json" or "text"
+
+	SessionTTL      time.Duration // UNIONBOT_SESSION_TTL: idle conversation lifetime
+	ReplyTimeout    time.Duration // UNIONBOT_REPLY_TIMEOUT: callback reply budget, below WeChat's 5 s
+	ShutdownTimeout time.Duration // UNIONBOT_SHUTDOWN_TIMEOUT: graceful shutdown budget
+}
+
+// Redis says where short-lived shared state lives. No Addrs means in-process.
+type Redis struct {
+	Addrs    []string // UNIONBOT_REDIS_ADDR, comma-separated; more than one = Cluster
+	Password string   // UNIONBOT_REDIS_PASSWORD
+	DB       int      // UNIONBOT_REDIS_DB; must be 0 with Cluster
+}
+
+// WeChat holds the official account's credentials and API location.
+type WeChat struct {
+	AppID   string // UNIONBOT_WECHAT_APPID; empty = local mode
+	Secret  string // UNIONBOT_WECHAT_SECRET
+	Token   string // UNIONBOT_WECHAT_TOKEN: callback signature token
+	AESKey  string // UNIONBOT_WECHAT_AES_KEY: 43-char EncodingAESKey, empty = plain mode
+	APIBase string // UNIONBOT_WECHAT_API_BASE: no trailing slash; "" in local mode until main mounts the emulator
+}
+
+// Default returns the configuration used when no variable is set: local mode.
+func Default() Config {
+	return Config{
+		Addr:            ":8080",
+		DataDir:         "./data",
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "json",
+		SessionTTL:      24 * time.Hour,
+		ReplyTimeout:    4500 * time.Millisecond,
+		ShutdownTimeout: 20 * time.Second,
+	}
+}
+
+// LocalMode reports whether the service runs without a real official account,
+// talking to its built-in emulator instead.
+func (c Config) LocalMode() bool { return c.WeChat.AppID == "" }
+
+// Variable names, in one place so error messages and docs agree.
+const (
+	envAddr            = "UNIONBOT_ADDR"
+	envDataDir         = "UNIONBOT_DATA_DIR"
+	envMySQLDSN        = "UNIONBOT_MYSQL_DSN"
+	envRedisAddr       = "UNIONBOT_REDIS_ADDR"
+	envRedisPassword   = "UNIONBOT_REDIS_PASSWORD"
+	envRedisDB         = "UNIONBOT_REDIS_DB"
+	envAppID           = "UNIONBOT_WECHAT_APPID"
+	envSecret          = "UNIONBOT_WECHAT_SECRET"
+	envToken           = "UNIONBOT_WECHAT_TOKEN"
+	envAESKey          = "UNIONBOT_WECHAT_AES_KEY"
+	envAPIBase         = "UNIONBOT_WECHAT_API_BASE"
+	envSecretKey       = "UNIONBOT_SECRET_KEY"
+	envPublicURL       = "UNIONBOT_PUBLIC_URL"
+	envLogLevel        = "UNIONBOT_LOG_LEVEL"
+	envLogFormat       = "UNIONBOT_LOG_FORMAT"
+	envSessionTTL      = "UNIONBOT_SESSION_TTL"
+	envReplyTimeout    = "UNIONBOT_REPLY_TIMEOUT"
+	envShutdownTimeout = "UNIONBOT_SHUTDOWN_TIMEOUT"
+)
+
+// wechatReplyLimit is how long WeChat waits for a callback answer before it
+// retries; the reply budget must stay below it.
+const wechatReplyLimit = 5 * time.Second
+
+// loader reads variables and collects problems, so Load can report them all.
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+// plain returns a non-secret variable, trimmed of surrounding spaces.
+func (l *loader) plain(name string) string {
+	return strings.TrimSpace(l.getenv(name))
+}
+
+// secret returns a secret variable, either from name itself or, for Docker
+// secrets, from the file named by name+"_FILE" (trailing newline removed).
+// Setting both is a mistake: one of them would be silently ignored.
+func (l *loader) secret(name string) string {
+	val := l.getenv(name)
+	path := strings.TrimSpace(l.getenv(name + "_FILE"))
+	switch {
+	case path == "":
+		return val
+	case val != "":
+		l.fail(name, "set either %s or %s_FILE, not both", name, name)
+		return val
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		// The *PathError names the file, never its contents.
+		l.fail(name+"_FILE", "cannot read the file: %v", err)
+		return ""
+	}
+	return strings.TrimRight(string(b), "\r\n")
+}
+
+func (l *loader) duration(name string, def time.Duration) time.Duration {
+	s := l.plain(name)
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		l.fail(name, "not a duration such as 30s, 15m or 24h (got %q)", s)
+		return def
+	}
+	return d
+}
+
+// Load reads the configuration from getenv (os.Getenv in main, a map lookup
+// in tests), applies defaults and validates it. The error joins one line per
+// problem, each naming its variable; no secret value ever appears in it.
+func Load(getenv func(string) string) (Config, error) {
+	l := &loader{getenv: getenv}
+	c := Default()
+
+	if s := l.plain(envAddr); s != "" {
+		c.Addr = s
+	}
+	if s := l.plain(envDataDir); s != "" {
+		c.DataDir = s
+	}
+	c.MySQLDSN = strings.TrimSpace(l.secret(envMySQLDSN))
+
+	for a := range strings.SplitSeq(l.plain(envRedisAddr), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.Redis.Addrs = append(c.Redis.Addrs, a)
+		}
+	}
+	c.Redis.Password = l.secret(envRedisPassword)
+	if s := l.plain(envRedisDB); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			l.fail(envRedisDB, "must be a whole number 0 or above (got %q)", s)
+		} else {
+			c.Redis.DB = n
+		}
+	}
+
+	c.WeChat.AppID = l.plain(envAppID)
+	c.WeChat.Secret = strings.TrimSpace(l.secret(envSecret))
+	c.WeChat.Token = strings.TrimSpace(l.secret(envToken))
+	c.WeChat.AESKey = strings.TrimSpace(l.secret(envAESKey))
+	c.WeChat.APIBase = strings.TrimRight(l.plain(envAPIBase), "/")
+
+	if s := strings.TrimSpace(l.secret(envSecretKey)); s != "" {
+		key, err := decodeKey(s)
+		if err != nil {
+			l.fail(envSecretKey, "%v", err)
+		} else {
+			c.SecretKey = key
+		}
+	}
+	c.PublicURL = strings.TrimRight(l.plain(envPublicURL), "/")
+
+	if s := l.plain(envLogLevel); s != "" {
+		switch strings.ToLower(s) {
+		case "debug":
+			c.LogLevel = slog.LevelDebug
+		case "info":
+			c.LogLevel = slog.LevelInfo
+		case "warn", "warning":
+			c.LogLevel = slog.LevelWarn
+		case "error":
+			c.LogLevel = slog.LevelError
+		default:
+			l.fail(envLogLevel, "must be debug, info, warn or error (got %q)", s)
+		}
+	}
+	if s := l.plain(envLogFormat); s != "" {
+		switch f := strings.ToLower(s); f {
+		case "json", "text":
+			c.LogFormat = f
+		default:
+			l.fail(envLogFormat, "must be json or text (got %q)", s)
+		}
+	}
+	c.SessionTTL = l.duration(envSessionTTL, c.SessionTTL)
+	c.ReplyTimeout = l.duration(envReplyTimeout, c.ReplyTimeout)
+	c.ShutdownTimeout = l.duration(envShutdownTimeout, c.ShutdownTimeout)
+
+	// Mode-dependent defaults.
+	if c.LocalMode() {
+		if c.WeChat.Token == "" {
+			c.WeChat.Token = DevToken
+		}
+	} else if c.WeChat.APIBase == "" {
+		c.WeChat.APIBase = DefaultAPIBase
+	}
+
+	l.validate(c)
+	return c, errors.Join(l.errs...)
+}
+
+// validate checks rules that involve the parsed values or several variables.
+func (l *loader) validate(c Config) {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		l.fail(envAddr, "must be host:port such as :8080 or 127.0.0.1:8080 (got %q)", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		l.fail(envAddr, "port must be a number from 0 to 65535 (got %q)", port)
+	}
+
+	for _, a := range c.Redis.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			l.fail(envRedisAddr, "each address must be host:port (got %q)", a)
+		}
+	}
+	if len(c.Redis.Addrs) > 1 && c.Redis.DB != 0 {
+		l.fail(envRedisDB, "must be 0 with Redis Cluster (several addresses in %s)", envRedisAddr)
+	}
+
+	if c.WeChat.AppID != "" {
+		if c.WeChat.Secret == "" {
+			l.fail(envSecret, "required when %s is set", envAppID)
+		}
+		if c.WeChat.Token == "" {
+			l.fail(envToken, "required when %s is set", envAppID)
+		}
+	} else if c.WeChat.Secret != "" {
+		l.fail(envSecret, "set without %s; set both, or neither for local mode", envAppID)
+	}
+	if k := c.WeChat.AESKey; k != "" {
+		if n := len(k); n != 43 {
+			l.fail(envAESKey, "must be 43 characters (got %d)", n)
+		} else if b, err := base64.StdEncoding.DecodeString(k + "="); err != nil || len(b) != 32 {
+			l.fail(envAESKey, "must be base64 (letters, digits, + and /) decoding to 32 bytes")
+		}
+	}
+	if c.WeChat.Token != "" && !isPrintableASCII(c.WeChat.Token) {
+		l.fail(envToken, "must contain only printable ASCII characters")
+	}
+
+	if c.MySQLDSN != "" {
+		if _, err := mysql.ParseDSN(c.MySQLDSN); err != nil {
+			l.fail(envMySQLDSN, "not a valid go-sql-driver DSN: %s", scrubDSNError(err, c.MySQLDSN))
+		}
+		if c.SecretKey == nil && l.getenv(envSecretKey) == "" && l.getenv(envSecretKey+"_FILE") == "" {
+			l.fail(envSecretKey, "required when %s is set (personal data is encrypted with it)", envMySQLDSN)
+		}
+	}
+
+	l.checkURL(envAPIBase, c.WeChat.APIBase)
+	l.checkURL(envPublicURL, c.PublicURL)
+
+	if c.SessionTTL <= 0 {
+		l.fail(envSessionTTL, "must be positive (got %s)", c.SessionTTL)
+	}
+	if c.ReplyTimeout <= 0 || c.ReplyTimeout >= wechatReplyLimit {
+		l.fail(envReplyTimeout, "must be above 0 and below %s, when WeChat gives up waiting (got %s)", wechatReplyLimit, c.ReplyTimeout)
+	}
+	if c.ShutdownTimeout <= 0 {
+		l.fail(envShutdownTimeout, "must be positive (got %s)", c.ShutdownTimeout)
+	}
+}
+
+func (l *loader) checkURL(name, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail(name, "must be an absolute http:// or https:// URL (got %q)", s)
+		return
+	}
+	if u.User != nil {
+		l.fail(name, "must not contain a user name or password")
+	}
+}
+
+// decodeKey decodes a base64 key in any of the usual alphabets (standard or
+// URL-safe, padded or not) and checks its length. Errors never include the key.
+func decodeKey(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{
+		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
+	} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != SecretKeySize {
+				return nil, fmt.Errorf("must decode to exactly %d bytes (got %d); generate one with: openssl rand -base64 32", SecretKeySize, len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("not valid base64; generate one with: openssl rand -base64 32")
+}
+
+// scrubDSNError removes the DSN's password from a driver error, in case the
+// parser quoted the part of the DSN that holds it.
+func scrubDSNError(err error, dsn string) string {
+	msg := err.Error()
+	if at := strings.LastIndex(dsn, "@"); at > 0 {
+		if _, pass, ok := strings.Cut(dsn[:at], ":"); ok && pass != "" {
+			msg = strings.ReplaceAll(msg, pass, "***")
+		}
+	}
+	return msg
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

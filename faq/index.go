@@ -1,0 +1,374 @@
+// Package faq holds the union's question-and-answer knowledge base: the
+// seeded default entries, a matcher that understands paraphrased Chinese
+// questions, the officers' keyword auto-reply rules, and an offline
+// evaluation of the matcher.
+//
+// The matcher is lexical: questions are normalized (see Normalize), cut into
+// character unigrams and bigrams, and ranked with BM25. Every phrasing of an
+// entry (its question and alternates) is its own document; an entry scores by
+// its best phrasing mixed with a score over all its phrasings together and,
+// weakly, its answer. Scores are divided by the query's own best possible
+// score, so they fall roughly in [0, 1] and fixed thresholds work for any
+// knowledge base size.
+package faq
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Entry is one FAQ entry as the matcher sees it.
+type Entry struct {
+	ID         int64
+	Question   string
+	Alternates []string
+	Answer     string
+	Category   string
+}
+
+// Result is one ranked entry. Score is normalized: 1 means every part of the
+// query was found in the entry's best phrasing; unrelated text scores near 0.
+type Result struct {
+	ID    int64
+	Score float64
+}
+
+// Level tells the caller how to use a match.
+type Level int
+
+const (
+	// None: nothing relevant; show the menu and offer 人工.
+	None Level = iota
+	// Middling: offer the top questions and let the member pick by number.
+	Middling
+	// Confident: answer with the top entry.
+	Confident
+)
+
+func (l Level) String() string {
+	switch l {
+	case Confident:
+		return "confident"
+	case Middling:
+		return "middling"
+	default:
+		return "none"
+	}
+}
+
+// params are the matcher's tuning knobs. NewIndex uses defaultParams; tests
+// build indexes with other values to measure them.
+type params struct {
+	k1, b float64 // BM25
+	// token weights: Han unigram, bigram, a run of ASCII letters/digits (a number such as 12351)
+	uniW, biW, asciiW float64
+	// stopMode: 0 keep function characters, 1 drop their unigrams, 2 drop every token containing one
+	stopMode int
+	// score mix: best phrasing, all phrasings of the entry, answer text
+	phraseW, entryW, answerW float64
+	// Level thresholds on the best normalized score and its margin over the second
+	confident, confidentMargin, none float64
+}
+
+var defaultParams = params{
+	k1: 1.2, b: 0.75,
+	uniW: 0.5, biW: 1, asciiW: 1,
+	phraseW: 0.5, entryW: 0.5, answerW: 0.1,
+	confident: 0.40, confidentMargin: 0.10, none: 0.20,
+}
+
+// field is one BM25 collection (phrasings, entries or answers).
+type field struct {
+	idf      map[string]float64
+	postings map[string][]posting
+	unknown  float64 // idf used for a query token the field has never seen
+}
+
+type posting struct {
+	doc int32
+	w   float32 // BM25 term-frequency part, precomputed at build
+}
+
+// Index is an immutable FAQ matcher, safe for concurrent use. Building one
+// for a few hundred entries takes well under a millisecond, so rebuild it
+// whenever officers edit the FAQ.
+type Index struct {
+	p        params
+	entries  []Entry // sorted by ID
+	byID     map[int64]int
+	phraseOf []int32 // phrasing document → entry index
+	phrases  field
+	entryF   field
+	answers  field
+	scratch  sync.Pool // *scores
+}
+
+type scores struct {
+	phrase, entry, answer, best []float64
+}
+
+// NewIndex builds an index over entries. Entries with a duplicate ID after the
+// first are ignored, as are empty phrasings.
+func NewIndex(entries []Entry) *Index {
+	return newIndex(entries, defaultParams)
+}
+
+func newIndex(entries []Entry, p params) *Index {
+	ix := &Index{p: p, byID: make(map[int64]int, len(entries))}
+	sorted := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		if _, dup := ix.byID[e.ID]; dup {
+			continue
+		}
+		ix.byID[e.ID] = -1
+		sorted = append(sorted, e)
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	ix.entries = sorted
+
+	var phraseDocs, entryDocs, answerDocs []map[string]float64
+	for i, e := range sorted {
+		ix.byID[e.ID] = i
+		all := map[string]float64{}
+		for _, q := range append([]string{e.Question}, e.Alternates...) {
+			toks := tokenize(Normalize(q), p)
+			if len(toks) == 0 {
+				continue
+			}
+			phraseDocs = append(phraseDocs, toks)
+			ix.phraseOf = append(ix.phraseOf, int32(i))
+			for t, w := range toks {
+				all[t] += w
+			}
+		}
+		entryDocs = append(entryDocs, all)
+		answerDocs = append(answerDocs, tokenize(Normalize(e.Answer), p))
+	}
+	ix.phrases = buildField(phraseDocs, p)
+	ix.entryF = buildField(entryDocs, p)
+	ix.answers = buildField(answerDocs, p)
+	n := len(sorted)
+	np := len(ix.phraseOf)
+	ix.scratch.New = func() any {
+		return &scores{phrase: make([]float64, np), entry: make([]float64, n), answer: make([]float64, n), best: make([]float64, n)}
+	}
+	return ix
+}
+
+func buildField(docs []map[string]float64, p params) field {
+	f := field{idf: map[string]float64{}, postings: map[string][]posting{}}
+	if len(docs) == 0 {
+		return f
+	}
+	var total float64
+	lens := make([]float64, len(docs))
+	for i, d := range docs {
+		for _, w := range d {
+			lens[i] += w
+		}
+		total += lens[i]
+	}
+	avg := total / float64(len(docs))
+	if avg == 0 {
+		avg = 1
+	}
+	df := map[string]int{}
+	for i, d := range docs {
+		norm := p.k1 * (1 - p.b + p.b*lens[i]/avg)
+		for t, tf := range d {
+			df[t]++
+			f.postings[t] = append(f.postings[t], posting{doc: int32(i), w: float32(tf * (p.k1 + 1) / (tf + norm))})
+		}
+	}
+	n := float64(len(docs))
+	for t, c := range df {
+		f.idf[t] = math.Log(1 + (n-float64(c)+0.5)/(float64(c)+0.5))
+	}
+	f.unknown = math.Log(1 + (n+0.5)/0.5)
+	return f
+}
+
+// tokenize cuts a normalized string into weighted unigram and bigram tokens.
+// A Han character is one unit; a run of ASCII letters and digits is one unit.
+func tokenize(s string, p params) map[string]float64 {
+	units := units(s)
+	toks := make(map[string]float64, 2*len(units))
+	for i, u := range units {
+		stop := p.stopMode > 0 && isStop(u)
+		switch {
+		case u[0] < 0x80:
+			// a run of ASCII letters/digits counts like the bigrams of a
+			// Han string of the same length: a number such as 12351 is
+			// far more specific than one character
+			toks[u] += p.asciiW * float64(min(max(len(u)-1, 1), 3))
+		case !stop:
+			toks[u] += p.uniW
+		}
+		if i+1 < len(units) {
+			if p.stopMode == 2 && (stop || isStop(units[i+1])) {
+				continue
+			}
+			toks[u+"\x1f"+units[i+1]] += p.biW
+		}
+	}
+	return toks
+}
+
+// stopChars are function characters that say little about which entry is meant.
+const stopChars = "的了我你您他她它们是在吗呢吧啊要想就都也还和与及或被把给对这那个一点些么"
+
+func isStop(u string) bool {
+	return len(u) == 3 && strings.Contains(stopChars, u)
+}
+
+func units(s string) []string {
+	var out []string
+	start := -1
+	for i, r := range s {
+		ascii := r < 0x80
+		if ascii {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, s[start:i])
+			start = -1
+		}
+		out = append(out, string(r))
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// Entry returns the entry with the given ID.
+func (ix *Index) Entry(id int64) (Entry, bool) {
+	i, ok := ix.byID[id]
+	if !ok {
+		return Entry{}, false
+	}
+	return ix.entries[i], true
+}
+
+// Entries returns all entries ordered by ID (for menus and listings).
+func (ix *Index) Entries() []Entry {
+	out := make([]Entry, len(ix.entries))
+	copy(out, ix.entries)
+	return out
+}
+
+// Len is the number of entries.
+func (ix *Index) Len() int { return len(ix.entries) }
+
+// Search returns up to k entries with a positive score, best first.
+func (ix *Index) Search(query string, k int) []Result {
+	if k <= 0 || len(ix.entries) == 0 {
+		return nil
+	}
+	q := tokenize(Normalize(query), ix.p)
+	if len(q) == 0 {
+		return nil
+	}
+	sc := ix.scratch.Get().(*scores)
+	defer ix.scratch.Put(sc)
+	clear(sc.phrase)
+	clear(sc.entry)
+	clear(sc.answer)
+	clear(sc.best)
+
+	pSelf := accumulate(&ix.phrases, q, sc.phrase)
+	eSelf := accumulate(&ix.entryF, q, sc.entry)
+	var aSelf float64
+	if ix.p.answerW > 0 {
+		aSelf = accumulate(&ix.answers, q, sc.answer)
+	}
+
+	best := sc.best
+	for d, s := range sc.phrase {
+		if e := ix.phraseOf[d]; s > best[e] {
+			best[e] = s
+		}
+	}
+	res := make([]Result, 0, k+1)
+	for i := range ix.entries {
+		s := ix.p.phraseW*safeDiv(best[i], pSelf) + ix.p.entryW*safeDiv(sc.entry[i], eSelf)
+		if ix.p.answerW > 0 {
+			s += ix.p.answerW * safeDiv(sc.answer[i], aSelf)
+		}
+		if s <= 0 {
+			continue
+		}
+		res = insertTop(res, Result{ID: ix.entries[i].ID, Score: s}, k)
+	}
+	return res
+}
+
+// accumulate adds every query token's BM25 contribution into out and returns
+// the query's self score: the sum of its token weights times their idf, which
+// is what a document of average length containing each token once would get.
+func accumulate(f *field, q map[string]float64, out []float64) float64 {
+	var self float64
+	for t, qw := range q {
+		idf, ok := f.idf[t]
+		if !ok {
+			self += qw * f.unknown
+			continue
+		}
+		self += qw * idf
+		for _, p := range f.postings[t] {
+			out[p.doc] += qw * idf * float64(p.w)
+		}
+	}
+	return self
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// insertTop keeps res sorted by score desc (ties: lower ID first) and at most k long.
+func insertTop(res []Result, r Result, k int) []Result {
+	i := sort.Search(len(res), func(i int) bool {
+		return res[i].Score < r.Score || (res[i].Score == r.Score && res[i].ID > r.ID)
+	})
+	if i >= k {
+		return res
+	}
+	res = append(res, Result{})
+	copy(res[i+1:], res[i:])
+	res[i] = r
+	if len(res) > k {
+		res = res[:k]
+	}
+	return res
+}
+
+// Match ranks the query and says how sure the match is. top holds up to three
+// results, best first. Confident needs a high best score and a clear margin
+// over the runner-up; below the None threshold nothing is relevant.
+func (ix *Index) Match(query string) (Level, []Result) {
+	top := ix.Search(query, 3)
+	return ix.level(top), top
+}
+
+func (ix *Index) level(top []Result) Level {
+	if len(top) == 0 || top[0].Score < ix.p.none {
+		return None
+	}
+	margin := top[0].Score
+	if len(top) > 1 {
+		margin -= top[1].Score
+	}
+	if top[0].Score >= ix.p.confident && margin >= ix.p.confidentMargin {
+		return Confident
+	}
+	return Middling
+}

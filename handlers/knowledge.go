@@ -1,0 +1,349 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"unionbot/bot"
+	"unionbot/faq"
+	"unionbot/storage"
+)
+
+const (
+	msgAnswerTail  = "回复“菜单”查看更多服务。"
+	msgDidYouMean  = "您是想问："
+	msgPickChoice  = "回复序号查看答案；都不是的话，可以换个说法再问，或回复“人工”。"
+	msgNoSuchFAQ   = "没有第%d条常见问题。回复“常见问题”查看问题列表。"
+	msgNotKnown    = `抱歉，这个问题我还不会回答。
+您可以换个说法再问，
+回复“菜单”查看可以办理的服务，
+或回复“人工”联系工作人员。`
+	msgFAQListHead = "常见问题"
+	msgFAQListTail = "回复问题前的数字查看答案，如“%d”；\n回复分类名称查看该类全部问题；\n也可以直接输入您的问题。"
+	msgFAQEmpty    = "常见问题正在整理中。您可以直接输入问题，或回复“人工”联系工作人员。"
+	msgCategory    = "「%s」类问题："
+	msgCatTail     = "回复问题前的数字查看答案。"
+)
+
+// Notes for messages that are not text, outside a form.
+var msgNonText = map[string]string{
+	bot.KindImage:    "收到您的图片。目前我只能看懂文字消息；互助金线上申领开通后，可以在申领时直接发送发票照片。\n请用文字描述您的问题，或回复“菜单”查看服务。",
+	bot.KindVoice:    "暂时听不清语音，请发送文字消息。\n回复“菜单”查看可以办理的服务。",
+	bot.KindVideo:    "收到您的视频。目前我只能看懂文字消息，请用文字描述您的问题，或回复“菜单”查看服务。",
+	bot.KindLocation: "收到您的位置。目前还不能按位置查询服务网点，请用文字描述您的问题，或回复“人工”联系工作人员。",
+	bot.KindLink:     "收到您分享的链接。目前我只能看懂文字消息，请用文字描述您的问题，或回复“菜单”查看服务。",
+}
+
+const msgOtherKind = "目前我只能看懂文字消息，请用文字描述您的问题，或回复“菜单”查看服务。"
+
+// popularCount is how many questions the FAQ list shows.
+const popularCount = 6
+
+// knowledge is the compiled FAQ index and keyword rules, as loaded at one time.
+type knowledge struct {
+	loaded     time.Time
+	index      *faq.Index
+	rules      *faq.Rules
+	entries    map[int64]faq.Entry
+	ordered    []faq.Entry // enabled entries by id
+	categories []string    // in order of first appearance
+}
+
+// SeedDefaults stores the default knowledge base (faq.Seed) in the database.
+// The storage decides what "already seeded" means; the cached index is
+// dropped so the next message sees the new entries.
+func (s *Service) SeedDefaults(ctx context.Context) error {
+	entries, err := faq.Seed()
+	if err != nil {
+		return fmt.Errorf("seed faqs: %w", err)
+	}
+	rows := make([]storage.FAQ, 0, len(entries))
+	for _, e := range entries {
+		rows = append(rows, storage.FAQ{
+			ID:         e.ID,
+			Question:   e.Question,
+			Alternates: e.Alternates,
+			Answer:     e.Answer,
+			Category:   e.Category,
+			Enabled:    true,
+		})
+	}
+	n, err := s.store.SeedFAQs(ctx, rows)
+	if err != nil {
+		return fmt.Errorf("seed faqs: %w", err)
+	}
+	s.logger.InfoContext(ctx, "seed faqs", "inserted", n, "total", len(rows))
+	s.kb.Store(nil)
+	return nil
+}
+
+// knowledge returns the compiled knowledge base, reloading it when older
+// than the refresh interval. While one caller reloads, others use the old
+// set; when a reload fails the old set is kept and the error only logged.
+func (s *Service) knowledge(ctx context.Context) (*knowledge, error) {
+	kb := s.kb.Load()
+	if kb != nil && s.now().Sub(kb.loaded) < s.refresh {
+		return kb, nil
+	}
+	if kb != nil {
+		if !s.reloading.TryLock() {
+			return kb, nil
+		}
+	} else {
+		s.reloading.Lock()
+	}
+	defer s.reloading.Unlock()
+	if cur := s.kb.Load(); cur != nil && s.now().Sub(cur.loaded) < s.refresh {
+		return cur, nil // reloaded while we waited
+	}
+	fresh, err := s.loadKnowledge(ctx)
+	if err != nil {
+		if kb != nil {
+			s.logger.WarnContext(ctx, "reload faq, keeping the old set", "err", err)
+			return kb, nil
+		}
+		return nil, err
+	}
+	s.kb.Store(fresh)
+	return fresh, nil
+}
+
+func (s *Service) loadKnowledge(ctx context.Context) (*knowledge, error) {
+	faqs, err := s.store.FAQs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load faqs: %w", err)
+	}
+	dbRules, err := s.store.KeywordRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load keyword rules: %w", err)
+	}
+	kb := &knowledge{loaded: s.now(), entries: map[int64]faq.Entry{}}
+	seen := map[string]bool{}
+	for _, f := range faqs {
+		if !f.Enabled {
+			continue
+		}
+		e := faq.Entry{ID: f.ID, Question: f.Question, Alternates: f.Alternates, Answer: f.Answer, Category: f.Category}
+		kb.entries[e.ID] = e
+		kb.ordered = append(kb.ordered, e)
+	}
+	sort.Slice(kb.ordered, func(i, j int) bool { return kb.ordered[i].ID < kb.ordered[j].ID })
+	for _, e := range kb.ordered {
+		if e.Category != "" && !seen[e.Category] {
+			seen[e.Category] = true
+			kb.categories = append(kb.categories, e.Category)
+		}
+	}
+	kb.index = faq.NewIndex(kb.ordered)
+
+	rules := make([]faq.Rule, 0, len(dbRules))
+	for _, r := range dbRules {
+		if !r.Enabled {
+			continue
+		}
+		rules = append(rules, faq.Rule{ID: r.ID, Pattern: r.Pattern, Match: r.Match, Reply: r.Reply, Priority: r.Priority})
+	}
+	compiled, errs := faq.CompileRules(rules)
+	for _, e := range errs {
+		s.logger.WarnContext(ctx, "skip keyword rule", "err", e)
+	}
+	kb.rules = compiled
+	return kb, nil
+}
+
+// handleFallback answers everything no intent claimed: keyword rules, then a
+// number picking an FAQ entry, then the FAQ index.
+func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
+	choices := sess.Var(varChoices)
+	sess.SetVar(varChoices, "") // offered choices last one turn only
+	if in.Kind != bot.KindText {
+		if msg, ok := msgNonText[in.Kind]; ok {
+			return bot.Text(msg), nil
+		}
+		return bot.Text(msgOtherKind), nil
+	}
+	text := strings.TrimSpace(in.Text)
+	if bot.NormalizeCommand(text) == "菜单" {
+		// The router falls back here with "菜单" for a menu key it does not know.
+		return s.handleMenu(ctx, sess, in)
+	}
+	kb, err := s.knowledge(ctx)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if r, ok := kb.rules.Match(text); ok {
+		return bot.Text(r.Reply), nil
+	}
+	if n, ok := faq.ParseShortcut(text); ok {
+		if ids := parseChoices(choices); n >= 1 && int(n) <= len(ids) {
+			if e, ok := kb.entries[ids[n-1]]; ok {
+				return bot.Text(answerText(e)), nil
+			}
+		}
+		if e, ok := kb.entries[n]; ok {
+			return bot.Text(answerText(e)), nil
+		}
+		return bot.Text(fmt.Sprintf(msgNoSuchFAQ, n)), nil
+	}
+	if cat := matchCategory(kb, text); cat != "" {
+		return bot.Text(categoryText(kb, cat)), nil
+	}
+	level, results := kb.index.Match(text)
+	switch {
+	case level == faq.Confident && len(results) > 0:
+		if e, ok := kb.entries[results[0].ID]; ok {
+			return bot.Text(answerText(e)), nil
+		}
+	case level == faq.Middling && len(results) > 0:
+		return bot.Text(s.offerChoices(sess, kb, results)), nil
+	}
+	return bot.Text(msgNotKnown), nil
+}
+
+// interrupt answers a question typed inside a form, when the answer is
+// certain: a keyword rule or a confident FAQ match. The engine then asks the
+// pending question again.
+func (s *Service) interrupt(ctx context.Context, _ *bot.Session, in bot.Input) (bot.Reply, bool) {
+	kb, err := s.knowledge(ctx)
+	if err != nil {
+		s.logger.WarnContext(ctx, "faq for interrupt", "open_id", in.OpenID, "err", err)
+		return bot.Reply{}, false
+	}
+	text := strings.TrimSpace(in.Text)
+	if r, ok := kb.rules.Match(text); ok {
+		return bot.Text(r.Reply), true
+	}
+	level, results := kb.index.Match(text)
+	if level == faq.Confident && len(results) > 0 {
+		if e, ok := kb.entries[results[0].ID]; ok {
+			return bot.Text("【" + e.Question + "】\n" + e.Answer), true
+		}
+	}
+	return bot.Reply{}, false
+}
+
+// answerText renders one FAQ answer.
+func answerText(e faq.Entry) string {
+	return "【" + e.Question + "】\n" + e.Answer + "\n\n" + msgAnswerTail
+}
+
+// offerChoices lists up to three close questions and remembers their ids so
+// that the next message may pick one by number.
+func (s *Service) offerChoices(sess *bot.Session, kb *knowledge, results []faq.Result) string {
+	var b strings.Builder
+	b.WriteString(msgDidYouMean)
+	var ids []string
+	for _, r := range results {
+		e, ok := kb.entries[r.ID]
+		if !ok {
+			continue
+		}
+		ids = append(ids, strconv.FormatInt(r.ID, 10))
+		fmt.Fprintf(&b, "\n%d. %s", len(ids), e.Question)
+		if len(ids) == 3 {
+			break
+		}
+	}
+	if len(ids) == 0 {
+		return msgNotKnown
+	}
+	sess.SetVar(varChoices, strings.Join(ids, ","))
+	b.WriteString("\n\n" + msgPickChoice)
+	return b.String()
+}
+
+// parseChoices reads the faq_choices variable; bad parts are skipped.
+func parseChoices(v string) []int64 {
+	if v == "" {
+		return nil
+	}
+	var ids []int64
+	for _, p := range strings.Split(v, ",") {
+		if id, err := strconv.ParseInt(p, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// matchCategory returns the category named by text, or "".
+func matchCategory(kb *knowledge, text string) string {
+	t := bot.NormalizeCommand(text)
+	for _, c := range kb.categories {
+		if bot.NormalizeCommand(c) == t {
+			return c
+		}
+	}
+	return ""
+}
+
+// categoryText lists the questions of one category with their numbers.
+func categoryText(kb *knowledge, cat string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, msgCategory, cat)
+	for _, e := range kb.ordered {
+		if e.Category == cat {
+			fmt.Fprintf(&b, "\n%d. %s", e.ID, e.Question)
+		}
+	}
+	b.WriteString("\n\n" + msgCatTail)
+	return b.String()
+}
+
+// handleFAQList shows the categories and a few popular questions, numbered
+// by their FAQ id (a bare number answers that entry).
+func (s *Service) handleFAQList(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
+	sess.SetVar(varChoices, "") // numbers now mean FAQ ids
+	kb, err := s.knowledge(ctx)
+	if err != nil {
+		return bot.Reply{}, err
+	}
+	if len(kb.ordered) == 0 {
+		return bot.Text(msgFAQEmpty), nil
+	}
+	var b strings.Builder
+	b.WriteString(msgFAQListHead)
+	if len(kb.categories) > 0 {
+		b.WriteString("\n分类：" + strings.Join(kb.categories, "、"))
+	}
+	b.WriteString("\n\n热门问题：")
+	popular := popularEntries(kb, popularCount)
+	for _, e := range popular {
+		fmt.Fprintf(&b, "\n%d. %s", e.ID, e.Question)
+	}
+	b.WriteString("\n\n" + fmt.Sprintf(msgFAQListTail, popular[0].ID))
+	return bot.Text(b.String()), nil
+}
+
+// popularEntries picks n entries across categories: the first of each
+// category in turn, then the next, so the list shows the breadth of the FAQ.
+// The default knowledge base puts the most asked question of a category first.
+func popularEntries(kb *knowledge, n int) []faq.Entry {
+	byCat := map[string][]faq.Entry{}
+	var cats []string
+	for _, e := range kb.ordered {
+		if _, ok := byCat[e.Category]; !ok {
+			cats = append(cats, e.Category)
+		}
+		byCat[e.Category] = append(byCat[e.Category], e)
+	}
+	var out []faq.Entry
+	for round := 0; len(out) < n; round++ {
+		added := false
+		for _, c := range cats {
+			if round < len(byCat[c]) && len(out) < n {
+				out = append(out, byCat[c][round])
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"unionbot/bot"
+	"unionbot/config"
+	"unionbot/handlers"
+	"unionbot/pii"
+	"unionbot/storage"
+	"unionbot/storage/kv"
+	"unionbot/wechattest"
+)
+
+// Local mode talks to the built-in emulator with these fixed credentials.
+const (
+	localAppID  = "wx0000local0000000"
+	localSecret = "unionbot-local-secret"
+	localPrefix = "/_local"
+)
+
+// app is one running service: everything serve wires together.
+type app struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	db       *storage.DB
+	kv       kv.Store
+	closers  []func() error
+	callback *bot.Callback
+	handler  http.Handler
+	emulator *wechattest.Emulator // local mode only
+	baseURL  string               // how this process reaches itself
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openStorage opens the database (MySQL or embedded), migrates it, and opens
+// the kv store (Redis or in-process).
+func openStorage(ctx context.Context, cfg config.Config, logger *slog.Logger) (*storage.DB, kv.Store, []func() error, error) {
+	var closers []func() error
+	key := cfg.SecretKey
+	if len(key) == 0 {
+		var err error
+		if key, err = config.EnsureSecretKey(cfg.DataDir); err != nil {
+			return nil, nil, nil, fmt.Errorf("local secret key: %w", err)
+		}
+	}
+	cipher, err := pii.NewCipher(key)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("secret key: %w", err)
+	}
+	db, err := storage.Open(ctx, storage.Options{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Cipher: cipher})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	closers = append(closers, db.Close)
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		logger.InfoContext(ctx, "migrations applied", "dialect", db.Dialect(), "versions", applied)
+	}
+	store, closeKV, err := openKV(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, store, append(closers, closeKV), nil
+}
+
+// openKV opens Redis when configured, else an in-process store.
+func openKV(ctx context.Context, cfg config.Config) (kv.Store, func() error, error) {
+	if len(cfg.Redis.Addrs) == 0 {
+		mem := kv.NewMemory()
+		return mem, func() error { mem.Close(); return nil }, nil
+	}
+	rc, err := kv.OpenRedis(ctx, cfg.Redis.Addrs, cfg.Redis.Password, cfg.Redis.DB)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open redis: %w", err)
+	}
+	return kv.NewRedis(rc, "unionbot:"), rc.Close, nil
+}
+
+// newApp wires the service. baseURL is how the process reaches its own
+// listener (local mode points the WeChat API base at its own emulator).
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL string) (*app, error) {
+	a := &app{cfg: cfg, logger: logger, baseURL: baseURL}
+	var err error
+	a.db, a.kv, a.closers, err = openStorage(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+
+	wcfg := bot.WeChatConfig{
+		AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret, Token: cfg.WeChat.Token,
+		AESKey: cfg.WeChat.AESKey, APIBase: cfg.WeChat.APIBase, HTTPTimeout: 5 * time.Second,
+	}
+	if cfg.LocalMode() {
+		a.emulator = wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: localAppID, Secret: localSecret})
+		wcfg.AppID, wcfg.Secret = localAppID, localSecret
+		if wcfg.APIBase == "" {
+			wcfg.APIBase = baseURL + localPrefix + "/wechat"
+		}
+	}
+	wx, err := bot.NewWeChat(wcfg, a.kv, logger)
+	if err != nil {
+		return nil, fmt.Errorf("wechat: %w", err)
+	}
+	sender := wx.Sender()
+
+	router := bot.NewRouter(logger)
+	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("handlers: %w", err)
+	}
+	if err := svc.SeedDefaults(ctx); err != nil {
+		return nil, fmt.Errorf("seed defaults: %w", err)
+	}
+	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL})
+	a.callback = bot.NewCallback(bot.CallbackOptions{
+		WeChat: wx, Engine: engine, Store: a.kv, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
+	})
+	a.handler = a.routes()
+	ok = true
+	return a, nil
+}
+
+// routes is the one place every HTTP route is listed.
+func (a *app) routes() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newHTTPMetrics(reg)
+
+	mux := http.NewServeMux()
+	mux.Handle("/wechat", m.wrap("wechat", a.callback))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", a.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if a.emulator != nil {
+		client := a.localClient()
+		mux.Handle(localPrefix+"/wechat/", http.StripPrefix(localPrefix+"/wechat", a.emulator))
+		mux.Handle(localPrefix+"/", wechattest.LocalUI(client, a.emulator, handlers.MenuButtons()))
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, localPrefix+"/chat", http.StatusFound)
+		})
+	}
+	return requestID(recoverer(a.logger, mux))
+}
+
+// localClient plays the WeChat server against this process (local mode).
+func (a *app) localClient() *wechattest.Client {
+	mode := wechattest.Plain
+	if a.cfg.WeChat.AESKey != "" {
+		mode = wechattest.Safe
+	}
+	return &wechattest.Client{
+		URL: a.baseURL + "/wechat", Token: a.cfg.WeChat.Token, AppID: localAppID,
+		AESKey: a.cfg.WeChat.AESKey, Mode: mode, HTTP: &http.Client{Timeout: 20 * time.Second},
+	}
+}
+
+func (a *app) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var problems []string
+	if err := a.db.Ping(ctx); err != nil {
+		a.logger.WarnContext(ctx, "readiness: database", "err", err)
+		problems = append(problems, "database")
+	}
+	if err := a.kv.Ping(ctx); err != nil {
+		a.logger.WarnContext(ctx, "readiness: kv", "err", err)
+		problems = append(problems, "redis")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "unavailable: %v\n", problems)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.logger.Warn("close", "err", err)
+		}
+	}
+}
+
+// cmdServe runs the HTTP server until ctx ends (SIGTERM), then drains: new
+// connections stop, in-flight requests and late replies finish.
+func cmdServe(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments (got %q)", args)}
+	}
+	logger := newLogger(cfg, stderr)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	base := selfURL(ln.Addr())
+	a, err := newApp(ctx, cfg, logger, base)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.close()
+	logger.Info("unionbot started", "addr", ln.Addr().String(), "config", cfg)
+	if cfg.LocalMode() {
+		fmt.Fprintf(stdout, `
+unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat emulator)
+  浏览器聊天 / browser chat:  %[1]s/_local/chat
+  终端聊天 / terminal chat:   unionbot chat --url %[1]s
+  回调地址 / callback:        %[1]s/wechat   (token: %[2]s)
+  数据目录 / data dir:        %[3]s
+`, base, cfg.WeChat.Token, cfg.DataDir)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	if err := a.callback.Wait(sctx); err != nil {
+		logger.Warn("late replies not finished", "err", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// selfURL turns a listener address into a URL this process can call.
+func selfURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

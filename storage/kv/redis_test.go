@@ -1,0 +1,103 @@
+package kv_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"unionbot/storage/kv"
+	"unionbot/storage/kv/kvtest"
+)
+
+func TestRedis(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) kv.Store {
+		return kv.NewRedis(kvtest.Redis(t), kvtest.Prefix(t))
+	})
+}
+
+// TestRedisPrefix checks that every key, lock keys included, lands under the
+// prefix, so deployments and tests sharing a server stay apart.
+func TestRedisPrefix(t *testing.T) {
+	c := kvtest.Redis(t)
+	prefix := kvtest.Prefix(t)
+	s := kv.NewRedis(c, prefix)
+	ctx := t.Context()
+	if err := s.Set(ctx, "a", []byte("1"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Incr(ctx, "b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.Lock(ctx, "c", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{prefix + "a": true, prefix + "b": true, prefix + "lock:c": true}
+	if len(keys) != len(want) {
+		t.Fatalf("keys under prefix = %v, want %d keys", keys, len(want))
+	}
+	for _, k := range keys {
+		if !want[k] {
+			t.Errorf("unexpected key %q", k)
+		}
+	}
+	if v, err := c.Get(ctx, prefix+"a").Result(); err != nil || v != "1" {
+		t.Fatalf("raw GET = %q, %v", v, err)
+	}
+	other := kv.NewRedis(c, prefix+"other:")
+	if _, err := other.Get(ctx, "a"); err == nil {
+		t.Fatal("a store with another prefix sees the key")
+	}
+}
+
+func TestOpenRedisUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	// Port 1 on loopback refuses connections at once.
+	_, err := kv.OpenRedis(ctx, []string{"127.0.0.1:1"}, "", 0)
+	if err == nil {
+		t.Fatal("OpenRedis on a closed port succeeded")
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("error %q does not name the address", err)
+	}
+	if _, err := kv.OpenRedis(ctx, []string{"a:1", "b:1"}, "", 3); err == nil {
+		t.Fatal("OpenRedis accepted db 3 for a cluster")
+	}
+}
+
+func TestRedisUnreachableErrors(t *testing.T) {
+	// A client that cannot connect (a closed loopback port): every operation reports an error, and
+	// Lock returns it instead of spinning until its ctx ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	dc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { dc.Close() })
+	dead := kv.NewRedis(dc, "x:")
+	if _, err := dead.Get(ctx, "k"); err == nil || errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("Get on dead redis = %v, want a connection error", err)
+	}
+	start := time.Now()
+	if _, err := dead.Lock(ctx, "k", time.Second); err == nil {
+		t.Fatal("Lock on dead redis succeeded")
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("Lock on dead redis waited for its ctx instead of failing")
+	}
+	if err := dead.Ping(ctx); err == nil {
+		t.Fatal("Ping on dead redis succeeded")
+	}
+}
+
+func BenchmarkRedis(b *testing.B) {
+	kvtest.Bench(b, kv.NewRedis(kvtest.Redis(b), kvtest.Prefix(b)))
+}

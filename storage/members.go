@@ -1,0 +1,793 @@
+package storage
+
+// Members, units and mutual-aid enrollments.
+//
+// UpsertMembers contract (the roster importer relies on it):
+//
+//	func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertOutcome, error)
+//
+// It returns exactly one UpsertOutcome per record, in the order of recs. A record it cannot
+// store gets Result Rejected and a non-nil Err, changes nothing, and does not stop the other
+// records of the batch, which are still applied:
+//   - Err wraps ErrConflict when the ID number already belongs to another member number,
+//     either stored before or given by an earlier record of the same batch (the earlier
+//     record wins); the message names the member numbers, never the ID number.
+//   - Err wraps ErrInvalid when a required field is missing or malformed (the importer
+//     validates first, so this is a safety net).
+//
+// Other records get Inserted, Updated or Unchanged (the stored row already says the same).
+// The error return is non-nil only when the whole batch failed (database down, context
+// cancelled): then none of the batch was stored and the slice is nil. A batch is one
+// transaction; the importer sends about 1,000 records per call.
+//
+// Personal information (name, ID number, phone) is stored encrypted with the cipher and found
+// by keyed hash: id_number_hash = Hash("id_number", ID), bind_hash = Hash("bind",
+// name+"|"+last 6 of the ID, upper-case X), phone_hash = Hash("phone", phone). row_hash is a
+// keyed hash of the whole normalised record, so an unchanged re-import writes nothing.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Keyed-hash domains, one per purpose, so equal inputs never give equal hashes across columns.
+const (
+	hashIDNumber = "id_number"
+	hashBind     = "bind"
+	hashPhone    = "phone"
+	hashRow      = "member_row"
+)
+
+const (
+	// upsertLockName serialises roster batches across replicas on MySQL, so two imports of
+	// the same file neither deadlock nor both count a member as inserted.
+	upsertLockName = "unionbot_members_upsert"
+	upsertLockWait = 60 * time.Second
+
+	memberWriteRows     = 400  // rows per multi-row member INSERT (13 placeholders each)
+	enrollmentWriteRows = 1000 // rows per multi-row enrollment INSERT (4 placeholders each)
+	lookupChunk         = 1000 // values per IN (…) list
+)
+
+// memberIn is one normalised, valid record on its way in.
+type memberIn struct {
+	pos                                     int // index in the caller's slice
+	no, name, idNumber, phone, unit, status string
+	joined                                  sql.NullTime
+	years                                   []int
+	idHash, bindHash, phoneHash, rowHash    string
+	nameEnc, idEnc, phoneEnc                string // filled by encrypt, kept across retries
+	encrypted                               bool
+}
+
+// UpsertMembers stores roster records keyed by member number; see the contract at the top
+// of this file.
+func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertOutcome, error) {
+	base := make([]UpsertOutcome, len(recs))
+	valid := make([]*memberIn, 0, len(recs))
+	idOwner := make(map[string]string, len(recs)) // id hash → first member number giving it
+	for i, rec := range recs {
+		m, err := db.prepareMember(rec)
+		if err != nil {
+			base[i] = UpsertOutcome{Result: Rejected, Err: err}
+			continue
+		}
+		m.pos = i
+		if owner, ok := idOwner[m.idHash]; ok && owner != m.no {
+			base[i] = UpsertOutcome{Result: Rejected, Err: fmt.Errorf(
+				"member %s: %w: same ID number as member %s earlier in the import", m.no, ErrConflict, owner)}
+			continue
+		}
+		idOwner[m.idHash] = m.no
+		valid = append(valid, m)
+	}
+	if len(valid) == 0 {
+		return base, nil
+	}
+	chunks := distinctChunks(valid)
+
+	var out []UpsertOutcome
+	run := func(tx *sqlx.Tx) error {
+		out = slices.Clone(base) // fresh per attempt: a retried transaction starts over
+		units := make(map[string]int64)
+		for _, c := range chunks {
+			if err := db.upsertChunk(ctx, tx, c, units, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	if db.mysql() {
+		err = db.withNamedLock(ctx, upsertLockName, upsertLockWait, func(conn *sqlx.Conn) error {
+			return inTxOn(ctx, conn, run)
+		})
+	} else {
+		err = db.inTx(ctx, run)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("upsert members: %w", err)
+	}
+	return out, nil
+}
+
+// prepareMember validates and normalises one record and computes its hashes.
+func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
+	m := &memberIn{
+		no:       strings.TrimSpace(rec.MemberNo),
+		name:     strings.TrimSpace(rec.Name),
+		idNumber: normIDNumber(rec.IDNumber),
+		phone:    strings.TrimSpace(rec.Phone),
+		unit:     strings.TrimSpace(rec.UnitName),
+		status:   strings.TrimSpace(rec.Status),
+		joined:   dateOnly(rec.JoinedOn),
+	}
+	invalid := func(format string, args ...any) error {
+		no := m.no
+		if no == "" {
+			no = "(no number)"
+		}
+		return fmt.Errorf("member %s: %w: %s", no, ErrInvalid, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case m.no == "":
+		return nil, invalid("member number is empty")
+	case utf8.RuneCountInString(m.no) > 64:
+		return nil, invalid("member number is longer than 64 characters")
+	case m.name == "":
+		return nil, invalid("name is empty")
+	case m.idNumber == "":
+		return nil, invalid("ID number is empty")
+	case utf8.RuneCountInString(m.unit) > 191:
+		return nil, invalid("unit name is longer than 191 characters")
+	}
+	if m.status == "" {
+		m.status = StatusActive
+	}
+	if m.status != StatusActive && m.status != StatusTransferred && m.status != StatusWithdrawn {
+		return nil, invalid("unknown status %q", m.status)
+	}
+	for _, y := range rec.MutualAidYears {
+		if y < 1900 || y > 2999 {
+			return nil, invalid("mutual-aid year %d out of range", y)
+		}
+		m.years = append(m.years, y)
+	}
+	slices.Sort(m.years)
+	m.years = slices.Compact(m.years)
+
+	m.idHash = db.cipher.Hash(hashIDNumber, m.idNumber)
+	m.bindHash = db.cipher.Hash(hashBind, bindKey(m.name, lastN(m.idNumber, 6)))
+	if m.phone != "" {
+		m.phoneHash = db.cipher.Hash(hashPhone, m.phone)
+	}
+	joined := ""
+	if m.joined.Valid {
+		joined = m.joined.Time.Format(time.DateOnly)
+	}
+	years := make([]string, len(m.years))
+	for i, y := range m.years {
+		years[i] = strconv.Itoa(y)
+	}
+	m.rowHash = db.cipher.Hash(hashRow, strings.Join([]string{
+		m.no, m.name, m.idNumber, m.phone, m.unit, joined, m.status, strings.Join(years, ";"),
+	}, "\x1f"))
+	return m, nil
+}
+
+func (db *DB) encrypt(m *memberIn) error {
+	if m.encrypted {
+		return nil
+	}
+	var err error
+	if m.nameEnc, err = db.cipher.Encrypt(m.name); err != nil {
+		return fmt.Errorf("encrypt name of member %s: %w", m.no, err)
+	}
+	if m.idEnc, err = db.cipher.Encrypt(m.idNumber); err != nil {
+		return fmt.Errorf("encrypt ID number of member %s: %w", m.no, err)
+	}
+	if m.phoneEnc, err = db.cipher.Encrypt(m.phone); err != nil {
+		return fmt.Errorf("encrypt phone of member %s: %w", m.no, err)
+	}
+	m.encrypted = true
+	return nil
+}
+
+// distinctChunks splits the records, keeping their order, so that no chunk holds a member
+// number twice: a repeated number is applied after the earlier one, as a file read top to
+// bottom would be.
+func distinctChunks(ms []*memberIn) [][]*memberIn {
+	var chunks [][]*memberIn
+	var cur []*memberIn
+	seen := make(map[string]bool)
+	for _, m := range ms {
+		if seen[m.no] {
+			chunks = append(chunks, cur)
+			cur, seen = nil, make(map[string]bool)
+		}
+		seen[m.no] = true
+		cur = append(cur, m)
+	}
+	return append(chunks, cur)
+}
+
+const selectExistingMembers = `SELECT id, member_no, row_hash FROM members WHERE member_no IN (?)`
+
+const selectIDHashOwners = `SELECT member_no, id_number_hash FROM members WHERE id_number_hash IN (?)`
+
+const selectMemberIDs = `SELECT id, member_no FROM members WHERE member_no IN (?)`
+
+type existingMember struct {
+	ID       int64  `db:"id"`
+	MemberNo string `db:"member_no"`
+	RowHash  string `db:"row_hash"`
+}
+
+type idHashOwner struct {
+	MemberNo string `db:"member_no"`
+	IDHash   string `db:"id_number_hash"`
+}
+
+// upsertChunk applies records with distinct member numbers and fills their outcomes.
+func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, units map[string]int64, out []UpsertOutcome) error {
+	nos := make([]string, len(chunk))
+	for i, m := range chunk {
+		nos[i] = m.no
+	}
+	var rows []existingMember
+	if err := selectIn(ctx, tx, &rows, selectExistingMembers, nos); err != nil {
+		return fmt.Errorf("read existing members: %w", err)
+	}
+	existing := make(map[string]existingMember, len(rows))
+	for _, r := range rows {
+		existing[r.MemberNo] = r
+	}
+
+	var todo []*memberIn
+	for _, m := range chunk {
+		if e, ok := existing[m.no]; ok && e.RowHash == m.rowHash {
+			out[m.pos] = UpsertOutcome{Result: Unchanged}
+			continue
+		}
+		todo = append(todo, m)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+
+	// An ID number held by another member number rejects the record before the write, so
+	// the unique key never aborts the multi-row statement for everyone.
+	hashes := make([]string, len(todo))
+	for i, m := range todo {
+		hashes[i] = m.idHash
+	}
+	var owners []idHashOwner
+	if err := selectIn(ctx, tx, &owners, selectIDHashOwners, hashes); err != nil {
+		return fmt.Errorf("read ID number owners: %w", err)
+	}
+	ownerOf := make(map[string]string, len(owners))
+	for _, o := range owners {
+		ownerOf[o.IDHash] = o.MemberNo
+	}
+	write := todo[:0:0]
+	for _, m := range todo {
+		if owner, ok := ownerOf[m.idHash]; ok && owner != m.no {
+			out[m.pos] = UpsertOutcome{Result: Rejected, Err: fmt.Errorf(
+				"member %s: %w: ID number already belongs to member %s", m.no, ErrConflict, owner)}
+			continue
+		}
+		write = append(write, m)
+	}
+	if len(write) == 0 {
+		return nil
+	}
+
+	names := make([]string, 0, len(write))
+	for _, m := range write {
+		if m.unit != "" {
+			names = append(names, m.unit)
+		}
+	}
+	if err := db.resolveUnits(ctx, tx, names, units); err != nil {
+		return err
+	}
+	for _, m := range write {
+		if err := db.encrypt(m); err != nil {
+			return err
+		}
+	}
+	now := db.now()
+	for part := range slices.Chunk(write, memberWriteRows) {
+		if err := db.writeMembers(ctx, tx, part, units, now); err != nil {
+			return err
+		}
+	}
+
+	// Member IDs: known for updated rows, read back for inserted ones.
+	ids := make(map[string]int64, len(write))
+	var newNos []string
+	var updated []int64
+	for _, m := range write {
+		if e, ok := existing[m.no]; ok {
+			ids[m.no] = e.ID
+			updated = append(updated, e.ID)
+		} else {
+			newNos = append(newNos, m.no)
+		}
+	}
+	if len(newNos) > 0 {
+		var got []existingMember
+		if err := selectIn(ctx, tx, &got, selectMemberIDs, newNos); err != nil {
+			return fmt.Errorf("read new member ids: %w", err)
+		}
+		for _, g := range got {
+			ids[g.MemberNo] = g.ID
+		}
+	}
+	if err := replaceEnrollments(ctx, tx, write, ids, updated); err != nil {
+		return err
+	}
+	for _, m := range write {
+		if _, ok := existing[m.no]; ok {
+			out[m.pos] = UpsertOutcome{Result: Updated}
+		} else {
+			out[m.pos] = UpsertOutcome{Result: Inserted}
+		}
+	}
+	return nil
+}
+
+const memberInsertColumns = `INSERT INTO members (member_no, name_enc, bind_hash, id_number_enc, id_number_hash,
+    phone_enc, phone_hash, unit_id, joined_on, status, row_hash, created_at, updated_at) VALUES `
+
+const memberUpsertMySQL = ` ON DUPLICATE KEY UPDATE name_enc = VALUES(name_enc), bind_hash = VALUES(bind_hash),
+    id_number_enc = VALUES(id_number_enc), id_number_hash = VALUES(id_number_hash),
+    phone_enc = VALUES(phone_enc), phone_hash = VALUES(phone_hash), unit_id = VALUES(unit_id),
+    joined_on = VALUES(joined_on), status = VALUES(status), row_hash = VALUES(row_hash),
+    updated_at = VALUES(updated_at)`
+
+const memberUpsertSQLite = ` ON CONFLICT (member_no) DO UPDATE SET name_enc = excluded.name_enc,
+    bind_hash = excluded.bind_hash, id_number_enc = excluded.id_number_enc,
+    id_number_hash = excluded.id_number_hash, phone_enc = excluded.phone_enc,
+    phone_hash = excluded.phone_hash, unit_id = excluded.unit_id, joined_on = excluded.joined_on,
+    status = excluded.status, row_hash = excluded.row_hash, updated_at = excluded.updated_at`
+
+func (db *DB) writeMembers(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, units map[string]int64, now time.Time) error {
+	const cols = 13
+	args := make([]any, 0, len(ms)*cols)
+	for _, m := range ms {
+		var unit sql.NullInt64
+		if m.unit != "" {
+			unit = sql.NullInt64{Int64: units[m.unit], Valid: true}
+		}
+		args = append(args, m.no, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
+			unit, m.joined, m.status, m.rowHash, now, now)
+	}
+	q := memberInsertColumns + placeholders(len(ms), cols)
+	if db.mysql() {
+		q += memberUpsertMySQL
+	} else {
+		q += memberUpsertSQLite
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("write members: %w", mapErr(err))
+	}
+	return nil
+}
+
+const deleteEnrollments = `DELETE FROM mutual_aid_enrollments WHERE member_id IN (?)`
+
+const insertEnrollments = `INSERT INTO mutual_aid_enrollments (member_id, year, cover_from, cover_to) VALUES `
+
+// replaceEnrollments makes each written member's enrollment years exactly its record's set.
+func replaceEnrollments(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, ids map[string]int64, updated []int64) error {
+	for part := range slices.Chunk(updated, lookupChunk) {
+		q, args, err := sqlx.In(deleteEnrollments, part)
+		if err != nil {
+			return fmt.Errorf("build enrollment delete: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("clear enrollments: %w", err)
+		}
+	}
+	type row struct {
+		memberID int64
+		year     int
+	}
+	var rows []row
+	for _, m := range ms {
+		id, ok := ids[m.no]
+		if !ok {
+			return fmt.Errorf("member %s vanished while writing enrollments", m.no)
+		}
+		for _, y := range m.years {
+			rows = append(rows, row{id, y})
+		}
+	}
+	for part := range slices.Chunk(rows, enrollmentWriteRows) {
+		args := make([]any, 0, len(part)*4)
+		for _, r := range part {
+			from, to := coverOf(r.year)
+			args = append(args, r.memberID, r.year, from, to)
+		}
+		if _, err := tx.ExecContext(ctx, insertEnrollments+placeholders(len(part), 4), args...); err != nil {
+			return fmt.Errorf("write enrollments: %w", err)
+		}
+	}
+	return nil
+}
+
+// coverOf returns the cover period of mutual-aid year y: 1 January to 31 December.
+func coverOf(y int) (from, to time.Time) {
+	return time.Date(y, time.January, 1, 0, 0, 0, 0, time.UTC), time.Date(y, time.December, 31, 0, 0, 0, 0, time.UTC)
+}
+
+const selectUnitsByName = `SELECT id, name FROM units WHERE name IN (?)`
+
+const insertUnitMySQL = `INSERT INTO units (name, created_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = name`
+
+const insertUnitSQLite = `INSERT INTO units (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`
+
+// resolveUnits fills cache with the id of every named unit, creating the missing ones.
+func (db *DB) resolveUnits(ctx context.Context, tx *sqlx.Tx, names []string, cache map[string]int64) error {
+	var missing []string
+	seen := make(map[string]bool)
+	for _, n := range names {
+		if _, ok := cache[n]; !ok && !seen[n] {
+			seen[n] = true
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	load := func() error {
+		var us []unitRow
+		if err := selectIn(ctx, tx, &us, selectUnitsByName, missing); err != nil {
+			return fmt.Errorf("read units: %w", err)
+		}
+		for _, u := range us {
+			cache[u.Name] = u.ID
+		}
+		return nil
+	}
+	if err := load(); err != nil {
+		return err
+	}
+	insert := insertUnitSQLite
+	if db.mysql() {
+		insert = insertUnitMySQL
+	}
+	created := false
+	for _, n := range missing {
+		if _, ok := cache[n]; ok {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, insert, n, db.now()); err != nil {
+			return fmt.Errorf("create unit: %w", err)
+		}
+		created = true
+	}
+	if created {
+		if err := load(); err != nil {
+			return err
+		}
+	}
+	for _, n := range missing {
+		if _, ok := cache[n]; !ok {
+			return fmt.Errorf("unit %q missing after insert", n)
+		}
+	}
+	return nil
+}
+
+// selectIn runs a query with one "IN (?)" over values, in chunks, appending to dest.
+func selectIn[T any, V any](ctx context.Context, q sqlx.QueryerContext, dest *[]T, query string, values []V) error {
+	for part := range slices.Chunk(values, lookupChunk) {
+		expanded, args, err := sqlx.In(query, part)
+		if err != nil {
+			return err
+		}
+		var got []T
+		if err := sqlx.SelectContext(ctx, q, &got, expanded, args...); err != nil {
+			return err
+		}
+		*dest = append(*dest, got...)
+	}
+	return nil
+}
+
+// memberColumns reads a member with its unit name and its enrollment years, comma-joined
+// (GROUP_CONCAT is spelled the same in both dialects; the years are sorted in Go).
+const memberColumns = `SELECT m.id, m.member_no, m.name_enc, m.id_number_enc, m.phone_enc, m.unit_id,
+    u.name AS unit_name, m.joined_on, m.status, m.open_id, m.bound_at, m.created_at, m.updated_at,
+    (SELECT GROUP_CONCAT(e.year) FROM mutual_aid_enrollments e WHERE e.member_id = m.id) AS years
+FROM members m LEFT JOIN units u ON u.id = m.unit_id`
+
+const (
+	selectMemberByID        = memberColumns + ` WHERE m.id = ?`
+	selectMemberByNo        = memberColumns + ` WHERE m.member_no = ?`
+	selectMemberByOpenID    = memberColumns + ` WHERE m.open_id = ?`
+	selectMemberByIDHash    = memberColumns + ` WHERE m.id_number_hash = ?`
+	selectMembersByBindHash = memberColumns + ` WHERE m.bind_hash = ? ORDER BY m.id`
+)
+
+type memberRow struct {
+	ID          int64          `db:"id"`
+	MemberNo    string         `db:"member_no"`
+	NameEnc     string         `db:"name_enc"`
+	IDNumberEnc string         `db:"id_number_enc"`
+	PhoneEnc    string         `db:"phone_enc"`
+	UnitID      sql.NullInt64  `db:"unit_id"`
+	UnitName    sql.NullString `db:"unit_name"`
+	JoinedOn    sql.NullTime   `db:"joined_on"`
+	Status      string         `db:"status"`
+	OpenID      sql.NullString `db:"open_id"`
+	BoundAt     sql.NullTime   `db:"bound_at"`
+	CreatedAt   time.Time      `db:"created_at"`
+	UpdatedAt   time.Time      `db:"updated_at"`
+	Years       sql.NullString `db:"years"`
+}
+
+func (db *DB) toMember(r memberRow) (Member, error) {
+	m := Member{
+		ID:        r.ID,
+		MemberNo:  r.MemberNo,
+		UnitID:    r.UnitID.Int64,
+		UnitName:  r.UnitName.String,
+		JoinedOn:  timeOf(r.JoinedOn),
+		Status:    r.Status,
+		OpenID:    r.OpenID.String,
+		BoundAt:   timeOf(r.BoundAt),
+		CreatedAt: r.CreatedAt.UTC(),
+		UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	var err error
+	if m.Name, err = db.decrypt(r.NameEnc); err != nil {
+		return Member{}, fmt.Errorf("decrypt name of member %s: %w", r.MemberNo, err)
+	}
+	if m.IDNumber, err = db.decrypt(r.IDNumberEnc); err != nil {
+		return Member{}, fmt.Errorf("decrypt ID number of member %s: %w", r.MemberNo, err)
+	}
+	if m.Phone, err = db.decrypt(r.PhoneEnc); err != nil {
+		return Member{}, fmt.Errorf("decrypt phone of member %s: %w", r.MemberNo, err)
+	}
+	if r.Years.String != "" {
+		for _, s := range strings.Split(r.Years.String, ",") {
+			y, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return Member{}, fmt.Errorf("member %s: enrollment year %q: %w", r.MemberNo, s, err)
+			}
+			m.MutualAidYears = append(m.MutualAidYears, y)
+		}
+		sort.Ints(m.MutualAidYears)
+	}
+	return m, nil
+}
+
+func (db *DB) decrypt(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return db.cipher.Decrypt(s)
+}
+
+func (db *DB) memberWhere(ctx context.Context, q sqlx.QueryerContext, query string, arg any) (Member, error) {
+	var r memberRow
+	if err := sqlx.GetContext(ctx, q, &r, query, arg); err != nil {
+		return Member{}, mapErr(err)
+	}
+	return db.toMember(r)
+}
+
+// MemberByID returns the member with that id, or ErrNotFound.
+func (db *DB) MemberByID(ctx context.Context, id int64) (Member, error) {
+	m, err := db.memberWhere(ctx, db.r, selectMemberByID, id)
+	if err != nil {
+		return Member{}, fmt.Errorf("member %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// MemberByNo returns the member with that member number, or ErrNotFound.
+func (db *DB) MemberByNo(ctx context.Context, memberNo string) (Member, error) {
+	m, err := db.memberWhere(ctx, db.r, selectMemberByNo, strings.TrimSpace(memberNo))
+	if err != nil {
+		return Member{}, fmt.Errorf("member by number %s: %w", memberNo, err)
+	}
+	return m, nil
+}
+
+// MemberByOpenID returns the member bound to a WeChat openid, or ErrNotFound.
+func (db *DB) MemberByOpenID(ctx context.Context, openID string) (Member, error) {
+	if openID == "" {
+		return Member{}, fmt.Errorf("member by openid: %w", ErrNotFound)
+	}
+	m, err := db.memberWhere(ctx, db.r, selectMemberByOpenID, openID)
+	if err != nil {
+		return Member{}, fmt.Errorf("member by openid %s: %w", openID, err)
+	}
+	return m, nil
+}
+
+// MemberByIDNumber finds a member by ID number (through its keyed hash; case of a final X
+// and surrounding spaces do not matter), or returns ErrNotFound.
+func (db *DB) MemberByIDNumber(ctx context.Context, idNumber string) (Member, error) {
+	id := normIDNumber(idNumber)
+	if id == "" {
+		return Member{}, fmt.Errorf("member by ID number: %w", ErrNotFound)
+	}
+	m, err := db.memberWhere(ctx, db.r, selectMemberByIDHash, db.cipher.Hash(hashIDNumber, id))
+	if err != nil {
+		return Member{}, fmt.Errorf("member by ID number: %w", err)
+	}
+	return m, nil
+}
+
+// MembersByNameAndIDSuffix returns the members whose name and last six ID characters match,
+// ordered by id; none is an empty slice and a nil error. Binding asks for exactly these two
+// facts, so they are looked up by one keyed hash.
+func (db *DB) MembersByNameAndIDSuffix(ctx context.Context, name, idLast6 string) ([]Member, error) {
+	h := db.cipher.Hash(hashBind, bindKey(strings.TrimSpace(name), lastN(normIDNumber(idLast6), 6)))
+	var rows []memberRow
+	if err := db.r.SelectContext(ctx, &rows, selectMembersByBindHash, h); err != nil {
+		return nil, fmt.Errorf("members by name and ID suffix: %w", err)
+	}
+	out := make([]Member, 0, len(rows))
+	for _, r := range rows {
+		m, err := db.toMember(r)
+		if err != nil {
+			return nil, fmt.Errorf("members by name and ID suffix: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+const bindMember = `UPDATE members SET open_id = ?, bound_at = ? WHERE id = ? AND open_id IS NULL`
+
+const selectMemberOpenID = `SELECT open_id FROM members WHERE id = ?`
+
+// BindMember links a WeChat openid to a member. Binding the same pair again is a no-op.
+// It returns ErrConflict when the member is bound to another openid or the openid to
+// another member, and ErrNotFound when there is no such member.
+func (db *DB) BindMember(ctx context.Context, memberID int64, openID string) error {
+	if openID == "" {
+		return fmt.Errorf("bind member %d: %w: empty openid", memberID, ErrInvalid)
+	}
+	res, err := db.w.ExecContext(ctx, bindMember, openID, db.now(), memberID)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("bind member %d to %s: %w: openid is bound to another member", memberID, openID, ErrConflict)
+		}
+		return fmt.Errorf("bind member %d to %s: %w", memberID, openID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("bind member %d to %s: %w", memberID, openID, err)
+	} else if n == 1 {
+		return nil
+	}
+	var current sql.NullString
+	if err := db.w.GetContext(ctx, &current, selectMemberOpenID, memberID); err != nil {
+		return fmt.Errorf("bind member %d to %s: %w", memberID, openID, mapErr(err))
+	}
+	if current.String == openID {
+		return nil
+	}
+	return fmt.Errorf("bind member %d to %s: %w: member is bound to another openid", memberID, openID, ErrConflict)
+}
+
+const unbindMember = `UPDATE members SET open_id = NULL, bound_at = NULL WHERE id = ? AND open_id = ?`
+
+// UnbindMember removes the binding of openID and returns the member it was bound to, as it
+// is now (OpenID empty). It returns ErrNotFound when the openid is not bound.
+func (db *DB) UnbindMember(ctx context.Context, openID string) (Member, error) {
+	if openID == "" {
+		return Member{}, fmt.Errorf("unbind openid: %w", ErrNotFound)
+	}
+	var m Member
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if m, err = db.memberWhere(ctx, tx, selectMemberByOpenID, openID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, unbindMember, m.ID, openID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return ErrNotFound // unbound meanwhile
+		}
+		return nil
+	})
+	if err != nil {
+		return Member{}, fmt.Errorf("unbind openid %s: %w", openID, err)
+	}
+	m.OpenID, m.BoundAt = "", time.Time{}
+	return m, nil
+}
+
+// CountMembers returns how many members are stored, whatever their status.
+func (db *DB) CountMembers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM members`); err != nil {
+		return 0, fmt.Errorf("count members: %w", err)
+	}
+	return n, nil
+}
+
+type unitRow struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
+// Units returns every unit, ordered by name.
+func (db *DB) Units(ctx context.Context) ([]Unit, error) {
+	var rows []unitRow
+	if err := db.r.SelectContext(ctx, &rows, `SELECT id, name FROM units ORDER BY name`); err != nil {
+		return nil, fmt.Errorf("units: %w", err)
+	}
+	out := make([]Unit, len(rows))
+	for i, r := range rows {
+		out[i] = Unit{ID: r.ID, Name: r.Name}
+	}
+	return out, nil
+}
+
+const selectEnrollments = `SELECT member_id, year, cover_from, cover_to FROM mutual_aid_enrollments
+WHERE member_id = ? ORDER BY year`
+
+type enrollmentRow struct {
+	MemberID  int64     `db:"member_id"`
+	Year      int       `db:"year"`
+	CoverFrom time.Time `db:"cover_from"`
+	CoverTo   time.Time `db:"cover_to"`
+}
+
+// Enrollments returns a member's mutual-aid cover years, oldest first (empty when none).
+func (db *DB) Enrollments(ctx context.Context, memberID int64) ([]Enrollment, error) {
+	var rows []enrollmentRow
+	if err := db.r.SelectContext(ctx, &rows, selectEnrollments, memberID); err != nil {
+		return nil, fmt.Errorf("enrollments of member %d: %w", memberID, err)
+	}
+	out := make([]Enrollment, len(rows))
+	for i, r := range rows {
+		out[i] = Enrollment{MemberID: r.MemberID, Year: r.Year, CoverFrom: r.CoverFrom.UTC(), CoverTo: r.CoverTo.UTC()}
+	}
+	return out, nil
+}
+
+// normIDNumber trims an ID number and upper-cases its check character X.
+func normIDNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// bindKey is what the bind hash covers: the name and the last six ID characters.
+func bindKey(name, last6 string) string { return name + "|" + last6 }
+
+// lastN returns the last n characters of s (all of s when shorter).
+func lastN(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[len(r)-n:])
+}
+
+// dateOnly keeps the calendar date of t (as seen in t's own location) at UTC midnight.
+func dateOnly(t time.Time) sql.NullTime {
+	if t.IsZero() {
+		return sql.NullTime{}
+	}
+	y, mo, d := t.Date()
+	return sql.NullTime{Time: time.Date(y, mo, d, 0, 0, 0, 0, time.UTC), Valid: true}
+}

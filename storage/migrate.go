@@ -1,0 +1,152 @@
+package storage
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Migrations live in migrations/<dialect>/NNNN_name.sql and are applied in name order. A
+// shipped file never changes; a fix goes into a new file with the next number, in both
+// dialect folders. MySQL commits each DDL statement on its own, so its files hold exactly
+// one statement; SQLite runs all pending files in one transaction.
+//
+//go:embed migrations
+var migrationFS embed.FS
+
+const (
+	migrateLockName = "unionbot_migrate"
+	migrateLockWait = 60 * time.Second
+)
+
+const createSchemaMigrationsMySQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version VARCHAR(191) COLLATE utf8mb4_bin NOT NULL,
+    applied_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (version)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`
+
+const createSchemaMigrationsSQLite = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version TEXT NOT NULL PRIMARY KEY,
+    applied_at DATETIME NOT NULL
+)`
+
+const (
+	selectMigrationVersions = `SELECT version FROM schema_migrations`
+	insertMigrationVersion  = `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`
+)
+
+type migration struct {
+	version string // file name without .sql, e.g. "0002_create_members"
+	sql     string
+}
+
+// migrations returns the dialect's migration files in the order they apply.
+func migrations(dialect string) ([]migration, error) {
+	dir := path.Join("migrations", dialect)
+	entries, err := fs.ReadDir(migrationFS, dir) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		b, err := fs.ReadFile(migrationFS, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
+		}
+		text := strings.TrimRight(strings.TrimSpace(string(b)), ";")
+		ms = append(ms, migration{version: strings.TrimSuffix(e.Name(), ".sql"), sql: text})
+	}
+	return ms, nil
+}
+
+// Migrate applies the embedded migrations that schema_migrations does not list yet and
+// returns their versions in the order applied (empty when the schema is current). Several
+// replicas may call it at once: on MySQL they queue on GET_LOCK('unionbot_migrate'), on
+// SQLite on the single writer's immediate transaction.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var applied []string
+	if db.mysql() {
+		err = db.withNamedLock(ctx, migrateLockName, migrateLockWait, func(conn *sqlx.Conn) error {
+			applied, err = db.migrateMySQL(ctx, conn, ms)
+			return err
+		})
+	} else {
+		err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+			applied, err = db.migrateSQLite(ctx, tx, ms)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return applied, nil
+}
+
+func (db *DB) migrateMySQL(ctx context.Context, conn *sqlx.Conn, ms []migration) ([]string, error) {
+	if _, err := conn.ExecContext(ctx, createSchemaMigrationsMySQL); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var done []string
+	if err := sqlx.SelectContext(ctx, conn, &done, selectMigrationVersions); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	var applied []string
+	for _, m := range pending(ms, done) {
+		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
+			return applied, fmt.Errorf("apply %s: %w", m.version, err)
+		}
+		if _, err := conn.ExecContext(ctx, insertMigrationVersion, m.version, db.now()); err != nil {
+			return applied, fmt.Errorf("record %s: %w", m.version, err)
+		}
+		applied = append(applied, m.version)
+	}
+	return applied, nil
+}
+
+func (db *DB) migrateSQLite(ctx context.Context, tx *sqlx.Tx, ms []migration) ([]string, error) {
+	if _, err := tx.ExecContext(ctx, createSchemaMigrationsSQLite); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var done []string
+	if err := tx.SelectContext(ctx, &done, selectMigrationVersions); err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	var applied []string
+	for _, m := range pending(ms, done) {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return nil, fmt.Errorf("apply %s: %w", m.version, err)
+		}
+		if _, err := tx.ExecContext(ctx, insertMigrationVersion, m.version, db.now()); err != nil {
+			return nil, fmt.Errorf("record %s: %w", m.version, err)
+		}
+		applied = append(applied, m.version)
+	}
+	return applied, nil
+}
+
+func pending(ms []migration, done []string) []migration {
+	seen := make(map[string]bool, len(done))
+	for _, v := range done {
+		seen[v] = true
+	}
+	var out []migration
+	for _, m := range ms {
+		if !seen[m.version] {
+			out = append(out, m)
+		}
+	}
+	return out
+}

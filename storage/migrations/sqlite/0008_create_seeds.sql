@@ -1,0 +1,4 @@
+CREATE TABLE seeds (
+    name TEXT NOT NULL PRIMARY KEY,
+    applied_at DATETIME NOT NULL
+);
