@@ -81,7 +81,7 @@ func cmdSyncMenu(ctx context.Context, cfg config.Config, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	if err := wx.Sender().SetMenu(ctx, handlers.MenuJSON()); err != nil {
+	if err := bot.NewSender(wx).SetMenu(ctx, handlers.MenuJSON()); err != nil {
 		return fmt.Errorf("publish menu: %w", err)
 	}
 	fmt.Fprintf(stdout, "menu published (%d keys)\n", len(handlers.MenuKeys()))

@@ -97,7 +97,7 @@ func openKV(ctx context.Context, cfg config.Config) (kv.Store, func() error, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("open redis: %w", err)
 	}
-	return kv.NewRedis(rc, "unionbot:"), rc.Close, nil
+	return kv.NewRedis(rc, cfg.Redis.Prefix), rc.Close, nil
 }
 
 // newApp wires the service. baseURL is how the process reaches its own
@@ -121,7 +121,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		AESKey: cfg.WeChat.AESKey, APIBase: cfg.WeChat.APIBase, HTTPTimeout: 5 * time.Second,
 	}
 	if cfg.LocalMode() {
-		a.emulator = wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: localAppID, Secret: localSecret})
+		a.emulator = wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: localAppID, AppSecret: localSecret, StrictTemplates: true, MaxRecords: 10000})
 		wcfg.AppID, wcfg.Secret = localAppID, localSecret
 		if wcfg.APIBase == "" {
 			wcfg.APIBase = baseURL + localPrefix + "/wechat"
@@ -131,7 +131,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	if err != nil {
 		return nil, fmt.Errorf("wechat: %w", err)
 	}
-	sender := wx.Sender()
+	sender := bot.NewSender(wx)
 
 	router := bot.NewRouter(logger)
 	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger})
@@ -167,12 +167,31 @@ func (a *app) routes() http.Handler {
 	if a.emulator != nil {
 		client := a.localClient()
 		mux.Handle(localPrefix+"/wechat/", http.StripPrefix(localPrefix+"/wechat", a.emulator))
-		mux.Handle(localPrefix+"/", wechattest.LocalUI(client, a.emulator, handlers.MenuButtons()))
+		mux.Handle(localPrefix+"/", wechattest.LocalUI(client, a.emulator, wechattest.LocalUIOptions{
+			Prefix: localPrefix, Title: "工会服务（本地模式）", Menu: localMenu(), Logger: a.logger,
+		}))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, localPrefix+"/chat", http.StatusFound)
 		})
 	}
 	return requestID(recoverer(a.logger, mux))
+}
+
+// localMenu flattens the WeChat custom menu into the chat page's buttons.
+func localMenu() []wechattest.MenuButton {
+	m, err := handlers.ParseMenu(handlers.MenuJSON())
+	if err != nil {
+		return nil
+	}
+	var out []wechattest.MenuButton
+	for _, top := range m.Button {
+		for _, b := range append([]handlers.MenuButton{top}, top.SubButton...) {
+			if b.Type == "click" {
+				out = append(out, wechattest.MenuButton{Label: b.Name, Key: b.Key})
+			}
+		}
+	}
+	return out
 }
 
 // localClient plays the WeChat server against this process (local mode).

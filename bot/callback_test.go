@@ -6,14 +6,17 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -317,7 +320,11 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: 200 * time.Millisecond})
 			h.engine.delay = 700 * time.Millisecond
-			p := wxPrepare(t, h, wechattest.TextMsg("oSlow", "查询进度"))
+			m := wechattest.TextMsg("oSlow", "查询进度")
+			p := wxPrepare(t, h, m)
+			mm := &message.MixMessage{MsgID: m.MsgID}
+			mm.FromUserName = "oSlow"
+			key := dedupKey(mm)
 
 			start := time.Now()
 			resp, err := h.client.Do(t.Context(), p)
@@ -329,6 +336,10 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 			}
 			if d := time.Since(start); d > 600*time.Millisecond {
 				t.Errorf("first answer took %v, want about the 200ms reply timeout", d)
+			}
+			// Retries are told the reply goes out separately.
+			if v, err := h.store.Get(t.Context(), key); err != nil || string(v) != dedupAsync {
+				t.Errorf("dedup key %q = %q, %v; want async", key, v, err)
 			}
 			// WeChat's retry while the handler still runs: success, no rerun.
 			resp, err = h.client.Do(t.Context(), p)
@@ -404,7 +415,9 @@ func TestToInput(t *testing.T) {
 			Input{MsgID: 7, Kind: KindText, Text: "hello"}},
 		{"image", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.MediaID, m.PicURL = "image", 8, "M1", "http://p" }),
 			Input{MsgID: 8, Kind: KindImage, MediaID: "M1", PicURL: "http://p"}},
-		{"voice with recognition", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.MediaID, m.Recognition = "voice", 9, "V1", "我要报销" }),
+		{"voice with recognition", mk(func(m *message.MixMessage) {
+			m.MsgType, m.MsgID, m.MediaID, m.Recognition = "voice", 9, "V1", "我要报销"
+		}),
 			Input{MsgID: 9, Kind: KindVoice, MediaID: "V1", Text: "我要报销"}},
 		{"short video", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.MediaID = "shortvideo", 10, "SV" }),
 			Input{MsgID: 10, Kind: KindVideo, MediaID: "SV"}},
@@ -635,6 +648,8 @@ func TestCryptoVectors(t *testing.T) {
 func TestLogsCarryNoContent(t *testing.T) {
 	for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Safe} {
 		t.Run(mode.String(), func(t *testing.T) {
+			wxSaveGlobals(t)
+			logrus.SetLevel(logrus.DebugLevel) // as the SDK's root package would
 			h := newWXHarness(t, wxHarnessOptions{mode: mode, logLevel: slog.LevelDebug, replyTimeout: 300 * time.Millisecond})
 			var sdkOut wxLockedBuffer
 			logrus.SetOutput(&sdkOut) // after NewWeChat, which set warn level
@@ -706,5 +721,47 @@ func TestRequestIDAndObserve(t *testing.T) {
 	defer mu.Unlock()
 	if strings.Join(outcomes, ",") != OutcomeReply+","+OutcomeBadSignature {
 		t.Errorf("outcomes %v", outcomes)
+	}
+}
+
+// BenchmarkCallback measures the callback path (signature checks, parsing or
+// decryption, dedup claim and store, engine, reply) with a trivial engine,
+// requests served in parallel through ServeHTTP.
+func BenchmarkCallback(b *testing.B) {
+	for _, st := range wxStores {
+		for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Safe} {
+			b.Run(st.name+"/"+mode.String(), func(b *testing.B) {
+				h := newWXHarness(b, wxHarnessOptions{mode: mode, store: st.open(b), logOut: io.Discard})
+				h.cb.engine = engineFunc(func(_ context.Context, in Input) (Reply, error) { return Text("echo:" + in.Text), nil })
+				type prepared struct {
+					url  string
+					body []byte
+				}
+				reqs := make([]prepared, b.N)
+				for i := range reqs {
+					p, err := h.client.Prepare(wechattest.TextMsg(fmt.Sprintf("oBench%d", i%500), "查询我的申请进度"))
+					if err != nil {
+						b.Fatal(err)
+					}
+					reqs[i] = prepared{p.URL, p.Body}
+				}
+				var next atomic.Int64
+				b.ReportAllocs()
+				b.SetParallelism(8) // requests wait on kv round trips: keep both cores busy
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						p := reqs[next.Add(1)-1]
+						req := httptest.NewRequest(http.MethodPost, p.url, bytes.NewReader(p.body))
+						rec := httptest.NewRecorder()
+						h.cb.ServeHTTP(rec, req)
+						if rec.Code != http.StatusOK || rec.Body.Len() < 50 {
+							b.Errorf("status %d body %q", rec.Code, rec.Body.String())
+							return
+						}
+					}
+				})
+			})
+		}
 	}
 }

@@ -21,7 +21,9 @@ func TestDedupKey(t *testing.T) {
 	other := msg(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.FromUserName = "text", 42, "oB" })
 	click := msg(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey = "event", "CLICK", "K1" })
 	click2 := msg(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey = "event", "CLICK", "K2" })
-	clickLater := msg(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey, m.CreateTime = "event", "CLICK", "K1", 1700000001 })
+	clickLater := msg(func(m *message.MixMessage) {
+		m.MsgType, m.Event, m.EventKey, m.CreateTime = "event", "CLICK", "K1", 1700000001
+	})
 
 	if dedupKey(text) != dedupKey(text2) {
 		t.Error("the same MsgId must give the same key")

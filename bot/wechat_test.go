@@ -156,9 +156,10 @@ type wxHarnessOptions struct {
 	appID        string
 	aesKey       string
 	logLevel     slog.Level
+	logOut       io.Writer // default: h.logs
 }
 
-func newWXHarness(t *testing.T, o wxHarnessOptions) *wxHarness {
+func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
 	t.Helper()
 	wxSaveGlobals(t)
 	if o.store == nil {
@@ -174,7 +175,11 @@ func newWXHarness(t *testing.T, o wxHarnessOptions) *wxHarness {
 		o.aesKey = wxTestAESKey
 	}
 	logs := &wxLockedBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: o.logLevel}))
+	var out io.Writer = logs
+	if o.logOut != nil {
+		out = o.logOut
+	}
+	logger := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: o.logLevel}))
 
 	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: o.appID, AppSecret: wxTestSecret})
 	emuSrv := httptest.NewServer(emu)

@@ -52,6 +52,9 @@ type Redis struct {
 	Addrs    []string // UNIONBOT_REDIS_ADDR, comma-separated; more than one = Cluster
 	Password string   // UNIONBOT_REDIS_PASSWORD
 	DB       int      // UNIONBOT_REDIS_DB; must be 0 with Cluster
+	// Prefix namespaces every key (UNIONBOT_REDIS_PREFIX, default "unionbot:"),
+	// so several deployments (or test runs) can share one Redis.
+	Prefix string
 }
 
 // WeChat holds the official account's credentials and API location.
@@ -68,6 +71,7 @@ func Default() Config {
 	return Config{
 		Addr:            ":8080",
 		DataDir:         "./data",
+		Redis:           Redis{Prefix: "unionbot:"},
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "json",
 		SessionTTL:      24 * time.Hour,
@@ -88,6 +92,7 @@ const (
 	envRedisAddr       = "UNIONBOT_REDIS_ADDR"
 	envRedisPassword   = "UNIONBOT_REDIS_PASSWORD"
 	envRedisDB         = "UNIONBOT_REDIS_DB"
+	envRedisPrefix     = "UNIONBOT_REDIS_PREFIX"
 	envAppID           = "UNIONBOT_WECHAT_APPID"
 	envSecret          = "UNIONBOT_WECHAT_SECRET"
 	envToken           = "UNIONBOT_WECHAT_TOKEN"
@@ -184,6 +189,10 @@ func Load(getenv func(string) string) (Config, error) {
 		} else {
 			c.Redis.DB = n
 		}
+	}
+
+	if s := l.plain(envRedisPrefix); s != "" {
+		c.Redis.Prefix = s
 	}
 
 	c.WeChat.AppID = l.plain(envAppID)

@@ -281,3 +281,27 @@ func TestUnbindWithConfirmation(t *testing.T) {
 	})
 }
 
+
+func TestBindAmbiguousMatchRefused(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.seedRoster()
+		// Another 张三丰 whose ID differs only in the region code: same last 6.
+		twin := person{no: "HQ2024000199", name: zhang.name, id17: "15060019850312421", unit: "县水务公司工会",
+			status: storage.StatusActive}
+		if twin.last6(t) != zhang.last6(t) {
+			t.Fatalf("test premise: %s and %s differ in the last 6", twin.last6(t), zhang.last6(t))
+		}
+		out, err := f.db.UpsertMembers(t.Context(), []storage.MemberRecord{{MemberNo: twin.no, Name: twin.name,
+			IDNumber: twin.id(t), UnitName: twin.unit, Status: twin.status}})
+		if err != nil || out[0].Err != nil {
+			t.Fatalf("upsert twin: %v %v", err, out)
+		}
+		const me = "oid-twin"
+		got := f.bind(me, zhang)
+		mustContain(t, got, "多条", "联系所在基层工会")
+		mustNotContain(t, got, "绑定成功", "还可以再试", twin.unit, zhang.unit)
+		if _, err := f.db.MemberByOpenID(t.Context(), me); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("bound despite two matches: %v", err)
+		}
+	})
+}

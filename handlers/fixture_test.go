@@ -17,7 +17,7 @@ import (
 // fixture is the real dialog engine with the handlers registered, on a real
 // database and a real kv store.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	db    *storage.DB
 	kv    kv.Store
 	bot   *bot.Bot
@@ -46,7 +46,7 @@ func (c *clock) Set(t time.Time) {
 // shanghai is the zone the tests set "today" in.
 var shanghai = time.FixedZone("CST", 8*3600)
 
-func newFixture(t *testing.T, db *storage.DB, store kv.Store, mod ...func(*handlers.Deps)) *fixture {
+func newFixture(t testing.TB, db *storage.DB, store kv.Store, mod ...func(*handlers.Deps)) *fixture {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 5, 3, 10, 30, 0, 0, shanghai)}
 	d := handlers.Deps{Store: db, KV: store, Now: c.Now, UnionName: "测试县总工会"}

@@ -37,13 +37,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"unionbot/pii"
 )
 
-// Keyed-hash domains, one per purpose, so equal inputs never give equal hashes across columns.
+// Keyed-hash domains, one per purpose, so equal inputs never give equal hashes across
+// columns. The ID number and phone domains are pii's, so other packages can compute them.
 const (
-	hashIDNumber = "id_number"
+	hashIDNumber = pii.DomainIDNumber
+	hashPhone    = pii.DomainPhone
 	hashBind     = "bind"
-	hashPhone    = "phone"
 	hashRow      = "member_row"
 )
 
@@ -53,8 +56,8 @@ const (
 	upsertLockName = "unionbot_members_upsert"
 	upsertLockWait = 60 * time.Second
 
-	memberWriteRows     = 400  // rows per multi-row member INSERT (13 placeholders each)
-	enrollmentWriteRows = 1000 // rows per multi-row enrollment INSERT (4 placeholders each)
+	memberWriteRows     = 400  // rows per multi-row member INSERT on MySQL (13 placeholders each)
+	enrollmentWriteRows = 1000 // rows per multi-row enrollment INSERT on MySQL (4 placeholders each)
 	lookupChunk         = 1000 // values per IN (…) list
 )
 
@@ -126,7 +129,7 @@ func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
 		no:       strings.TrimSpace(rec.MemberNo),
 		name:     strings.TrimSpace(rec.Name),
 		idNumber: normIDNumber(rec.IDNumber),
-		phone:    strings.TrimSpace(rec.Phone),
+		phone:    pii.NormalizePhone(rec.Phone),
 		unit:     strings.TrimSpace(rec.UnitName),
 		status:   strings.TrimSpace(rec.Status),
 		joined:   dateOnly(rec.JoinedOn),
@@ -305,11 +308,8 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 			return err
 		}
 	}
-	now := db.now()
-	for part := range slices.Chunk(write, memberWriteRows) {
-		if err := db.writeMembers(ctx, tx, part, units, now); err != nil {
-			return err
-		}
+	if err := db.writeMembers(ctx, tx, write, units, db.now()); err != nil {
+		return err
 	}
 
 	// Member IDs: known for updated rows, read back for inserted ones.
@@ -333,7 +333,7 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 			ids[g.MemberNo] = g.ID
 		}
 	}
-	if err := replaceEnrollments(ctx, tx, write, ids, updated); err != nil {
+	if err := db.replaceEnrollments(ctx, tx, write, ids, updated); err != nil {
 		return err
 	}
 	for _, m := range write {
@@ -361,25 +361,42 @@ const memberUpsertSQLite = ` ON CONFLICT (member_no) DO UPDATE SET name_enc = ex
     phone_hash = excluded.phone_hash, unit_id = excluded.unit_id, joined_on = excluded.joined_on,
     status = excluded.status, row_hash = excluded.row_hash, updated_at = excluded.updated_at`
 
+// writeMembers inserts or updates the records. MySQL gets multi-row statements, which save
+// round trips. SQLite runs in-process, so round trips cost nothing, and there one prepared
+// single-row statement is cheaper: a multi-row statement needs a statement journal, which
+// copies every page it touches once more.
 func (db *DB) writeMembers(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, units map[string]int64, now time.Time) error {
 	const cols = 13
-	args := make([]any, 0, len(ms)*cols)
-	for _, m := range ms {
+	rowArgs := func(m *memberIn) []any {
 		var unit sql.NullInt64
 		if m.unit != "" {
 			unit = sql.NullInt64{Int64: units[m.unit], Valid: true}
 		}
-		args = append(args, m.no, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
-			unit, m.joined, m.status, m.rowHash, now, now)
+		return []any{m.no, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
+			unit, m.joined, m.status, m.rowHash, now, now}
 	}
-	q := memberInsertColumns + placeholders(len(ms), cols)
-	if db.mysql() {
-		q += memberUpsertMySQL
-	} else {
-		q += memberUpsertSQLite
+	if !db.mysql() {
+		stmt, err := tx.PrepareContext(ctx, memberInsertColumns+placeholders(1, cols)+memberUpsertSQLite)
+		if err != nil {
+			return fmt.Errorf("prepare member write: %w", err)
+		}
+		defer stmt.Close()
+		for _, m := range ms {
+			if _, err := stmt.ExecContext(ctx, rowArgs(m)...); err != nil {
+				return fmt.Errorf("write member %s: %w", m.no, mapErr(err))
+			}
+		}
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("write members: %w", mapErr(err))
+	for part := range slices.Chunk(ms, memberWriteRows) {
+		args := make([]any, 0, len(part)*cols)
+		for _, m := range part {
+			args = append(args, rowArgs(m)...)
+		}
+		q := memberInsertColumns + placeholders(len(part), cols) + memberUpsertMySQL
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("write members: %w", mapErr(err))
+		}
 	}
 	return nil
 }
@@ -388,8 +405,16 @@ const deleteEnrollments = `DELETE FROM mutual_aid_enrollments WHERE member_id IN
 
 const insertEnrollments = `INSERT INTO mutual_aid_enrollments (member_id, year, cover_from, cover_to) VALUES `
 
-// replaceEnrollments makes each written member's enrollment years exactly its record's set.
-func replaceEnrollments(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, ids map[string]int64, updated []int64) error {
+// Enrollment rows are written as upserts so that a member another transaction inserted
+// meanwhile (only possible where the MySQL named lock is unavailable) cannot fail the batch.
+const (
+	enrollmentUpsertMySQL  = ` ON DUPLICATE KEY UPDATE cover_from = VALUES(cover_from), cover_to = VALUES(cover_to)`
+	enrollmentUpsertSQLite = ` ON CONFLICT (member_id, year) DO UPDATE SET cover_from = excluded.cover_from, cover_to = excluded.cover_to`
+)
+
+// replaceEnrollments makes each written member's enrollment years exactly its record's set:
+// it clears the years of updated members (new ones have none) and writes the record's.
+func (db *DB) replaceEnrollments(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, ids map[string]int64, updated []int64) error {
 	for part := range slices.Chunk(updated, lookupChunk) {
 		q, args, err := sqlx.In(deleteEnrollments, part)
 		if err != nil {
@@ -399,27 +424,40 @@ func replaceEnrollments(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, ids ma
 			return fmt.Errorf("clear enrollments: %w", err)
 		}
 	}
-	type row struct {
-		memberID int64
-		year     int
-	}
-	var rows []row
+	var rows [][4]any
 	for _, m := range ms {
 		id, ok := ids[m.no]
 		if !ok {
 			return fmt.Errorf("member %s vanished while writing enrollments", m.no)
 		}
 		for _, y := range m.years {
-			rows = append(rows, row{id, y})
+			from, to := coverOf(y)
+			rows = append(rows, [4]any{id, y, from, to})
 		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if !db.mysql() {
+		stmt, err := tx.PrepareContext(ctx, insertEnrollments+placeholders(1, 4)+enrollmentUpsertSQLite)
+		if err != nil {
+			return fmt.Errorf("prepare enrollment write: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r[:]...); err != nil {
+				return fmt.Errorf("write enrollments: %w", err)
+			}
+		}
+		return nil
 	}
 	for part := range slices.Chunk(rows, enrollmentWriteRows) {
 		args := make([]any, 0, len(part)*4)
 		for _, r := range part {
-			from, to := coverOf(r.year)
-			args = append(args, r.memberID, r.year, from, to)
+			args = append(args, r[:]...)
 		}
-		if _, err := tx.ExecContext(ctx, insertEnrollments+placeholders(len(part), 4), args...); err != nil {
+		q := insertEnrollments + placeholders(len(part), 4) + enrollmentUpsertMySQL
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("write enrollments: %w", err)
 		}
 	}
@@ -450,9 +488,9 @@ func (db *DB) resolveUnits(ctx context.Context, tx *sqlx.Tx, names []string, cac
 	if len(missing) == 0 {
 		return nil
 	}
-	load := func() error {
+	load := func(query string) error {
 		var us []unitRow
-		if err := selectIn(ctx, tx, &us, selectUnitsByName, missing); err != nil {
+		if err := selectIn(ctx, tx, &us, query, missing); err != nil {
 			return fmt.Errorf("read units: %w", err)
 		}
 		for _, u := range us {
@@ -460,12 +498,14 @@ func (db *DB) resolveUnits(ctx context.Context, tx *sqlx.Tx, names []string, cac
 		}
 		return nil
 	}
-	if err := load(); err != nil {
+	if err := load(selectUnitsByName); err != nil {
 		return err
 	}
-	insert := insertUnitSQLite
+	insert, reload := insertUnitSQLite, selectUnitsByName
 	if db.mysql() {
-		insert = insertUnitMySQL
+		// A unit another transaction committed after our snapshot is invisible to a plain
+		// SELECT under REPEATABLE READ; a locking read sees the latest committed row.
+		insert, reload = insertUnitMySQL, selectUnitsByName+` LOCK IN SHARE MODE`
 	}
 	created := false
 	for _, n := range missing {
@@ -478,7 +518,7 @@ func (db *DB) resolveUnits(ctx context.Context, tx *sqlx.Tx, names []string, cac
 		created = true
 	}
 	if created {
-		if err := load(); err != nil {
+		if err := load(reload); err != nil {
 			return err
 		}
 	}
@@ -768,8 +808,9 @@ func (db *DB) Enrollments(ctx context.Context, memberID int64) ([]Enrollment, er
 	return out, nil
 }
 
-// normIDNumber trims an ID number and upper-cases its check character X.
-func normIDNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+// normIDNumber is the one form of an ID number that is stored and hashed (half-width,
+// no spaces or dashes, upper-case X).
+func normIDNumber(s string) string { return pii.NormalizeIDNumber(s) }
 
 // bindKey is what the bind hash covers: the name and the last six ID characters.
 func bindKey(name, last6 string) string { return name + "|" + last6 }

@@ -37,7 +37,7 @@ type Member struct {
 	UnitName       string
 	JoinedOn       time.Time // date only, UTC midnight; zero when unknown
 	Status         string
-	MutualAidYears []int // sorted ascending
+	MutualAidYears []int  // sorted ascending
 	OpenID         string // bound WeChat openid, "" when unbound
 	BoundAt        time.Time
 	CreatedAt      time.Time
@@ -75,13 +75,13 @@ type Enrollment struct {
 
 // FAQ is one knowledge-base entry.
 type FAQ struct {
-	ID        int64
-	Question  string
+	ID         int64
+	Question   string
 	Alternates []string // other phrasings of the question
-	Answer    string
-	Category  string
-	Enabled   bool
-	UpdatedAt time.Time
+	Answer     string
+	Category   string
+	Enabled    bool
+	UpdatedAt  time.Time
 }
 
 // Keyword rule match kinds.

@@ -85,9 +85,9 @@ func TestVectorJavaSampleEncrypt(t *testing.T) {
 func TestVectorWechatpy(t *testing.T) {
 	c := &Client{Token: sampleBToken, AppID: sampleBID, AESKey: sampleBKey, Mode: Safe}
 	const (
-		ts    = "1411525903"
-		nonce = "461056294"
-		plain = "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[test]]></Content>\n<FromUserName><![CDATA[wx49f0ab532d5d035a]]></FromUserName>\n<ToUserName><![CDATA[messense]]></ToUserName>\n<AgentID>1</AgentID>\n<CreateTime>1411525903</CreateTime>\n</xml>"
+		ts      = "1411525903"
+		nonce   = "461056294"
+		plain   = "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[test]]></Content>\n<FromUserName><![CDATA[wx49f0ab532d5d035a]]></FromUserName>\n<ToUserName><![CDATA[messense]]></ToUserName>\n<AgentID>1</AgentID>\n<CreateTime>1411525903</CreateTime>\n</xml>"
 		wantEnc = "9s4gMv99m88kKTh/H8IdkOiMg6bisoy3ypwy9H4hvSPe9nsGaqyw5hhSjdYbcrKk+j3nba4HMOTzHrluLBYqxgNcBqGsL8GqxlhZgURnAtObvesEl5nZ+uBE8bviY0LWke8Zy9V/QYKxNV2FqllNXcfmstttyIkMKCCmVbCFM2JTF5wY0nFhHZSjPUL2Q1qvSUCUld+/WIXrx0oyKQmpB6o8NRrrNrsDf03oxI1p9FxUgMnwKKZeOA/uu+2IEvEBtb7muXsVbwbgX05UPPJvFurDXafG0RQyPR+mf1nDnAtQmmNOuiR5MIkdQ39xn1vWwi1O5oazPoQJz0nTYjxxEE8kv3kFxtAGVRe3ypD3WeK2XeFYFMNMpatF9XiKzHo3"
 		wantSig = "407518b7649e86ef23978113f92d27afa9296533"
 	)
@@ -413,4 +413,3 @@ func TestIdenticalRequestsConcurrently(t *testing.T) {
 		t.Fatalf("want 3 identical requests, got %+v", seen)
 	}
 }
-

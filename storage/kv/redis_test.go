@@ -80,7 +80,7 @@ func TestRedisUnreachableErrors(t *testing.T) {
 	// Lock returns it instead of spinning until its ctx ends.
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
-	dc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	dc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { dc.Close() })
 	dead := kv.NewRedis(dc, "x:")
 	if _, err := dead.Get(ctx, "k"); err == nil || errors.Is(err, kv.ErrNotFound) {

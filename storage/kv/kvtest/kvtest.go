@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -659,9 +660,16 @@ func Redis(t testing.TB) redis.UniversalClient {
 			addrs = append(addrs, a)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	c, err := kv.OpenRedis(ctx, addrs, "", 0)
+	// A plain dial first: a refused connection fails at once, where the
+	// client's retries would spend seconds on every test.
+	var c redis.UniversalClient
+	conn, err := net.DialTimeout("tcp", addrs[0], time.Second)
+	if err == nil {
+		conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		c, err = kv.OpenRedis(ctx, addrs, "", 0)
+	}
 	if err != nil {
 		msg := fmt.Sprintf("redis unreachable at %s: %v; start one or set %s=host:port", addr, err, RedisAddrEnv)
 		if os.Getenv("CI") == "true" {
