@@ -177,6 +177,9 @@ func TestLocalModeConversation(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)
 		}
+		if path == "/metrics" {
+			contains(t, string(body), `unionbot_wechat_callbacks_total{outcome="reply"}`, "unionbot_http_requests_total")
+		}
 	}
 	// Nothing the member typed or was told reaches the logs.
 	logs := r.logs.String()

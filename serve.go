@@ -40,6 +40,7 @@ type app struct {
 	callback *bot.Callback
 	handler  http.Handler
 	emulator *wechattest.Emulator // local mode only
+	registry *prometheus.Registry
 	baseURL  string               // how this process reaches itself
 }
 
@@ -103,7 +104,8 @@ func openKV(ctx context.Context, cfg config.Config) (kv.Store, func() error, err
 // newApp wires the service. baseURL is how the process reaches its own
 // listener (local mode points the WeChat API base at its own emulator).
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL string) (*app, error) {
-	a := &app{cfg: cfg, logger: logger, baseURL: baseURL}
+	a := &app{cfg: cfg, logger: logger, baseURL: baseURL, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	a.db, a.kv, a.closers, err = openStorage(ctx, cfg, logger)
 	if err != nil {
@@ -144,6 +146,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL})
 	a.callback = bot.NewCallback(bot.CallbackOptions{
 		WeChat: wx, Engine: engine, Store: a.kv, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
+		Observe: newCallbackMetrics(a.registry),
 	})
 	a.handler = a.routes()
 	ok = true
@@ -152,9 +155,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 
 // routes is the one place every HTTP route is listed.
 func (a *app) routes() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := newHTTPMetrics(reg)
+	m := newHTTPMetrics(a.registry)
 
 	mux := http.NewServeMux()
 	mux.Handle("/wechat", m.wrap("wechat", a.callback))
@@ -163,7 +164,7 @@ func (a *app) routes() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", a.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	if a.emulator != nil {
 		client := a.localClient()
 		mux.Handle(localPrefix+"/wechat/", http.StripPrefix(localPrefix+"/wechat", a.emulator))

@@ -180,6 +180,8 @@ type request struct {
 	invoked  bool // the SDK parsed the message and called our handler
 }
 
+// ServeHTTP answers one WeChat callback and logs one line for it (request_id,
+// open_id, msg_type, event, duration, outcome; never content).
 func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{id: requestID(r), start: time.Now()}
 	rq.deadline = rq.start.Add(c.replyTimeout)
@@ -201,9 +203,10 @@ func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	elapsed := time.Since(rq.start)
 	level := slog.LevelInfo
 	switch rq.outcome {
-	case OutcomeBadSignature, OutcomeBadTimestamp, OutcomeTooLarge, OutcomeBadRequest:
+	case OutcomeBadSignature, OutcomeBadTimestamp, OutcomeTooLarge, OutcomeBadRequest,
+		OutcomeEngineError: // the engine's error itself is logged at error level
 		level = slog.LevelWarn
-	case OutcomeFailed, OutcomeEngineError:
+	case OutcomeFailed:
 		level = slog.LevelError
 	}
 	rq.logger.Log(r.Context(), level, "wechat callback",
@@ -228,6 +231,7 @@ func (c *Callback) serveVerify(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	rq.outcome = OutcomeEcho
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = io.WriteString(w, echo[0])
 }
 

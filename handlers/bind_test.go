@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,7 +284,6 @@ func TestUnbindWithConfirmation(t *testing.T) {
 	})
 }
 
-
 func TestBindAmbiguousMatchRefused(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.seedRoster()
@@ -304,4 +306,44 @@ func TestBindAmbiguousMatchRefused(t *testing.T) {
 			t.Errorf("bound despite two matches: %v", err)
 		}
 	})
+}
+
+// TestLogsHoldNoPII walks binding (failed, refused, successful) and unbinding
+// with a debug logger and checks that no name or ID digits reach the log.
+func TestLogsHoldNoPII(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		var buf lockedBuffer
+		logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		f := newFixture(t, db, memoryKV(t), func(d *handlers.Deps) { d.Logger = logger })
+		f.seedRoster()
+		f.bind("oid-log", person{name: li.name, id17: "15062719900101163"})
+		f.bind("oid-log", wang)
+		f.bind("oid-log", zhang)
+		f.say("oid-log", "解绑")
+		f.say("oid-log", "确认")
+		log := buf.String()
+		if !strings.Contains(log, "member bound") || !strings.Contains(log, "member unbound") {
+			t.Fatalf("expected bind events in the log:\n%s", log)
+		}
+		for _, p := range []person{li, wang, zhang} {
+			mustNotContain(t, log, p.name, p.last6(t), p.id(t))
+		}
+	})
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -54,4 +54,3 @@ func TestUnsubscribeRecorded(t *testing.T) {
 		}
 	})
 }
-

@@ -14,11 +14,11 @@ import (
 )
 
 const (
-	msgAnswerTail  = "回复“菜单”查看更多服务。"
-	msgDidYouMean  = "您是想问："
-	msgPickChoice  = "回复序号查看答案；都不是的话，可以换个说法再问，或回复“人工”。"
-	msgNoSuchFAQ   = "没有第%d条常见问题。回复“常见问题”查看问题列表。"
-	msgNotKnown    = `抱歉，这个问题我还不会回答。
+	msgAnswerTail = "回复“菜单”查看更多服务。"
+	msgDidYouMean = "您是想问："
+	msgPickChoice = "回复序号查看答案；都不是的话，可以换个说法再问，或回复“人工”。"
+	msgNoSuchFAQ  = "没有第%d条常见问题。回复“常见问题”查看问题列表。"
+	msgNotKnown   = `抱歉，这个问题我还不会回答。
 您可以换个说法再问，
 回复“菜单”查看可以办理的服务，
 或回复“人工”联系工作人员。`

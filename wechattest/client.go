@@ -268,7 +268,7 @@ func (c *Client) Do(ctx context.Context, p *Prepared) (Response, error) {
 	if wait <= 0 {
 		wait = 5 * time.Second
 	}
-	tries := 2
+	tries := 3
 	if c.NoRetry {
 		tries = 1
 	}
