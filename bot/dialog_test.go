@@ -67,6 +67,17 @@ func newTestBot(t *testing.T) *testBot {
 		},
 	}, "其他")
 	r.Form(&Form{
+		Name: "prefilled", Title: "预填", Confirm: true,
+		Guard: func(ctx context.Context, s *Session) error {
+			s.Data["who"] = "会员" + s.OpenID
+			return nil
+		},
+		Summary: func(d map[string]string) string { return "确认对象:" + d["who"] },
+		Submit: func(ctx context.Context, s *Session, d map[string]string) (Reply, error) {
+			return Text("完成:" + d["who"]), nil
+		},
+	}, "预填")
+	r.Form(&Form{
 		Name: "guarded", Title: "受限",
 		Guard: func(ctx context.Context, s *Session) error { return Userf("暂不可办理") },
 		Steps: []Step{{Key: "x", Prompt: "?"}},
@@ -168,6 +179,8 @@ func TestCommandInsideForm(t *testing.T) {
 	mustContain(t, tb.say(t, "o1", "菜单"), "MENU", "继续办理「登记」", "请输入年龄")
 	// The same form again keeps the progress.
 	mustContain(t, tb.say(t, "o1", "登记"), "您正在办理「登记」", "请输入年龄")
+	// A form that refuses to start leaves the current one as it was.
+	mustContain(t, tb.say(t, "o1", "受限"), "暂不可办理", "继续办理「登记」", "请输入年龄")
 	// Another form replaces it.
 	mustContain(t, tb.say(t, "o1", "其他"), "已退出「登记」", "请输入X")
 	mustContain(t, tb.say(t, "o1", "abc"), "X=abc")
@@ -202,6 +215,13 @@ func TestGuardAndPrefixAndNonText(t *testing.T) {
 	mustContain(t, rep.Text, "需要您回复文字", "请输入姓名")
 	rep, _ = tb.Handle(t.Context(), Input{OpenID: "o1", Kind: KindVoice, Text: "周九"})
 	mustContain(t, rep.Text, "请输入年龄")
+}
+
+func TestGuardPrefillsSummary(t *testing.T) {
+	tb := newTestBot(t)
+	mustContain(t, tb.say(t, "o9", "预填"), "确认对象:会员o9", "确认")
+	mustContain(t, tb.say(t, "o9", "什么"), "确认对象:会员o9")
+	mustContain(t, tb.say(t, "o9", "确认"), "完成:会员o9")
 }
 
 func TestSubmitFailureKeepsAnswers(t *testing.T) {

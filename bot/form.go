@@ -17,7 +17,8 @@ type Form struct {
 	// Title is how the form is called in replies, e.g. "绑定会员".
 	Title string
 	// Guard may refuse to start the form (already bound, locked out...). A
-	// UserError is shown as is.
+	// UserError is shown as is. It runs on the form's fresh state, so it may
+	// also prefill s.Data (for example what the summary should show).
 	Guard func(ctx context.Context, s *Session) error
 	// Intro is shown once before the first prompt.
 	Intro string
@@ -45,12 +46,14 @@ type Step struct {
 
 // start enters the form.
 func (f *Form) start(ctx context.Context, s *Session) (Reply, error) {
+	prevForm, prevStep, prevData := s.Form, s.Step, s.Data
+	s.Form, s.Step, s.Data = f.Name, 0, map[string]string{}
 	if f.Guard != nil {
 		if err := f.Guard(ctx, s); err != nil {
+			s.Form, s.Step, s.Data = prevForm, prevStep, prevData
 			return Reply{}, err
 		}
 	}
-	s.Form, s.Step, s.Data = f.Name, 0, map[string]string{}
 	var b strings.Builder
 	if f.Intro != "" {
 		b.WriteString(f.Intro)

@@ -190,13 +190,16 @@ func (r *Router) runIntent(ctx context.Context, s *Session, f *Form, name string
 		return Text(fmt.Sprintf(msgAlreadyInForm, f.Title) + "\n\n" + f.prompt(s)), nil
 	}
 	if next, isForm := r.forms[name]; isForm {
-		prev := f.Title
-		f.end(s)
+		// start replaces the current form only when the new one may begin;
+		// a refusal leaves the member where they were.
 		rep, err := next.start(ctx, s)
+		if msg, ok := UserMessage(err); ok {
+			return r.resume(s, f, Text(msg)), nil
+		}
 		if err != nil {
 			return Reply{}, err
 		}
-		return Text(fmt.Sprintf(msgSwitchedForm, prev) + "\n\n" + rep.Text), nil
+		return Text(fmt.Sprintf(msgSwitchedForm, f.Title) + "\n\n" + rep.Text), nil
 	}
 	rep, err := r.intents[name](ctx, s, in)
 	if err != nil {

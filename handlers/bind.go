@@ -22,12 +22,6 @@ const (
 	keyIDSix = "id6"
 )
 
-// unbindForm is the internal name of the unbind confirmation form. The
-// "unbind" intent itself is a small handler in front of it, because a form's
-// summary sees only the answers, and the member to unbind is looked up before
-// the form starts.
-const unbindForm = "unbind_confirm"
-
 const (
 	msgBindIntro = `绑定会员后，可以在这里查询会员信息和互助保障。
 只需两步：姓名、身份证号后6位，信息仅用于核对会员身份。`
@@ -87,14 +81,13 @@ func (s *Service) registerMembership(r *bot.Router) {
 	}, "绑定", "绑定会员", "会员绑定", "会员认证")
 
 	r.Form(&bot.Form{
-		Name:    unbindForm,
+		Name:    IntentUnbind,
 		Title:   "解除绑定",
 		Confirm: true,
 		Guard:   s.unbindGuard,
 		Summary: func(data map[string]string) string { return data["member"] },
 		Submit:  s.submitUnbind,
-	})
-	r.Intent(IntentUnbind, forgetChoices(s.handleUnbind), "解绑", "解除绑定")
+	}, "解绑", "解除绑定")
 }
 
 // boundMember returns the member bound to openID; ok is false when none is.
@@ -318,40 +311,18 @@ func (s *Service) audit(ctx context.Context, openID, action string, m storage.Me
 	}
 }
 
+// unbindGuard refuses when nothing is bound and puts the masked member in the
+// form's data for the confirmation summary.
 func (s *Service) unbindGuard(ctx context.Context, sess *bot.Session) error {
-	_, ok, err := s.boundMember(ctx, sess.OpenID)
+	m, ok, err := s.boundMember(ctx, sess.OpenID)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return bot.Userf(msgNotBound)
 	}
+	sess.Data["member"] = fmt.Sprintf(msgUnbindWarn, pii.MaskName(m.Name), pii.MaskMemberNo(m.MemberNo), m.UnitName)
 	return nil
-}
-
-// handleUnbind looks the member up, starts the confirmation form and puts
-// the masked member in its summary.
-func (s *Service) handleUnbind(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
-	if sess.Form == unbindForm {
-		// Already confirming: the engine asks the pending question again.
-		return bot.Reply{}, nil
-	}
-	m, ok, err := s.boundMember(ctx, sess.OpenID)
-	if err != nil {
-		return bot.Reply{}, err
-	}
-	if !ok {
-		return bot.Reply{}, bot.Userf(msgNotBound)
-	}
-	rep, err := s.router.Run(ctx, unbindForm, sess, in)
-	if err != nil {
-		return bot.Reply{}, err
-	}
-	summary := fmt.Sprintf(msgUnbindWarn, pii.MaskName(m.Name), pii.MaskMemberNo(m.MemberNo), m.UnitName)
-	if sess.Form == unbindForm {
-		sess.Data["member"] = summary // shown again if the form re-asks
-	}
-	return bot.Text(summary + "\n\n" + strings.TrimSpace(rep.Text)), nil
 }
 
 func (s *Service) submitUnbind(ctx context.Context, sess *bot.Session, _ map[string]string) (bot.Reply, error) {

@@ -67,6 +67,8 @@ type Store interface {
 	Audit(ctx context.Context, actor, action, subject, detail string) error
 }
 
+var _ Store = (*storage.DB)(nil)
+
 // Deps are what the chat capabilities need.
 type Deps struct {
 	Store  Store
@@ -97,7 +99,6 @@ type Service struct {
 	refresh     time.Duration
 	maxFailures int
 	lockout     time.Duration
-	router      *bot.Router
 
 	kb        atomic.Pointer[knowledge]
 	reloading sync.Mutex // one reload at a time; others keep using the old set
@@ -124,7 +125,6 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 		refresh:     d.FAQRefresh,
 		maxFailures: d.MaxBindFailures,
 		lockout:     d.BindLockout,
-		router:      r,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

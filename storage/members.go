@@ -308,19 +308,21 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 			return err
 		}
 	}
-	if err := db.writeMembers(ctx, tx, write, units, db.now()); err != nil {
-		return err
-	}
-
-	// Member IDs: known for updated rows, read back for inserted ones.
+	// Member IDs: known for updated rows; for inserted ones, from the write or read back.
 	ids := make(map[string]int64, len(write))
-	var newNos []string
 	var updated []int64
 	for _, m := range write {
 		if e, ok := existing[m.no]; ok {
 			ids[m.no] = e.ID
 			updated = append(updated, e.ID)
-		} else {
+		}
+	}
+	if err := db.writeMembers(ctx, tx, write, units, ids, db.now()); err != nil {
+		return err
+	}
+	var newNos []string
+	for _, m := range write {
+		if _, ok := ids[m.no]; !ok {
 			newNos = append(newNos, m.no)
 		}
 	}
@@ -355,47 +357,72 @@ const memberUpsertMySQL = ` ON DUPLICATE KEY UPDATE name_enc = VALUES(name_enc),
     joined_on = VALUES(joined_on), status = VALUES(status), row_hash = VALUES(row_hash),
     updated_at = VALUES(updated_at)`
 
-const memberUpsertSQLite = ` ON CONFLICT (member_no) DO UPDATE SET name_enc = excluded.name_enc,
-    bind_hash = excluded.bind_hash, id_number_enc = excluded.id_number_enc,
-    id_number_hash = excluded.id_number_hash, phone_enc = excluded.phone_enc,
-    phone_hash = excluded.phone_hash, unit_id = excluded.unit_id, joined_on = excluded.joined_on,
-    status = excluded.status, row_hash = excluded.row_hash, updated_at = excluded.updated_at`
+const updateMemberSQLite = `UPDATE members SET name_enc = ?, bind_hash = ?, id_number_enc = ?, id_number_hash = ?,
+    phone_enc = ?, phone_hash = ?, unit_id = ?, joined_on = ?, status = ?, row_hash = ?, updated_at = ?
+WHERE id = ?`
 
-// writeMembers inserts or updates the records. MySQL gets multi-row statements, which save
-// round trips. SQLite runs in-process, so round trips cost nothing, and there one prepared
-// single-row statement is cheaper: a multi-row statement needs a statement journal, which
-// copies every page it touches once more.
-func (db *DB) writeMembers(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, units map[string]int64, now time.Time) error {
-	const cols = 13
-	rowArgs := func(m *memberIn) []any {
-		var unit sql.NullInt64
-		if m.unit != "" {
-			unit = sql.NullInt64{Int64: units[m.unit], Valid: true}
+// writeMembers inserts or updates the records; ids holds the ids of the members that
+// exist. MySQL gets multi-row INSERT … ON DUPLICATE KEY UPDATE, which saves round trips.
+// SQLite runs in-process, so round trips cost nothing, and its single writer means ids is
+// exact: a prepared INSERT for new members (adding their ids to ids) and an UPDATE by id
+// for changed ones. An SQLite upsert would be slower: a statement that may update a unique
+// or foreign-key column needs a statement journal, which copies every page it touches.
+func (db *DB) writeMembers(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, units map[string]int64, ids map[string]int64, now time.Time) error {
+	unitOf := func(m *memberIn) sql.NullInt64 {
+		if m.unit == "" {
+			return sql.NullInt64{}
 		}
-		return []any{m.no, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
-			unit, m.joined, m.status, m.rowHash, now, now}
+		return sql.NullInt64{Int64: units[m.unit], Valid: true}
 	}
-	if !db.mysql() {
-		stmt, err := tx.PrepareContext(ctx, memberInsertColumns+placeholders(1, cols)+memberUpsertSQLite)
-		if err != nil {
-			return fmt.Errorf("prepare member write: %w", err)
-		}
-		defer stmt.Close()
-		for _, m := range ms {
-			if _, err := stmt.ExecContext(ctx, rowArgs(m)...); err != nil {
-				return fmt.Errorf("write member %s: %w", m.no, mapErr(err))
+	if db.mysql() {
+		const cols = 13
+		for part := range slices.Chunk(ms, memberWriteRows) {
+			args := make([]any, 0, len(part)*cols)
+			for _, m := range part {
+				args = append(args, m.no, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
+					unitOf(m), m.joined, m.status, m.rowHash, now, now)
+			}
+			q := memberInsertColumns + placeholders(len(part), cols) + memberUpsertMySQL
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("write members: %w", mapErr(err))
 			}
 		}
 		return nil
 	}
-	for part := range slices.Chunk(ms, memberWriteRows) {
-		args := make([]any, 0, len(part)*cols)
-		for _, m := range part {
-			args = append(args, rowArgs(m)...)
+
+	var ins, upd *sql.Stmt
+	defer func() {
+		for _, st := range []*sql.Stmt{ins, upd} {
+			if st != nil {
+				st.Close()
+			}
 		}
-		q := memberInsertColumns + placeholders(len(part), cols) + memberUpsertMySQL
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("write members: %w", mapErr(err))
+	}()
+	for _, m := range ms {
+		var err error
+		if id, ok := ids[m.no]; ok {
+			if upd == nil {
+				if upd, err = tx.PrepareContext(ctx, updateMemberSQLite); err != nil {
+					return fmt.Errorf("prepare member update: %w", err)
+				}
+			}
+			_, err = upd.ExecContext(ctx, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
+				unitOf(m), m.joined, m.status, m.rowHash, now, id)
+		} else {
+			if ins == nil {
+				if ins, err = tx.PrepareContext(ctx, memberInsertColumns+placeholders(1, 13)); err != nil {
+					return fmt.Errorf("prepare member insert: %w", err)
+				}
+			}
+			var res sql.Result
+			res, err = ins.ExecContext(ctx, m.no, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
+				unitOf(m), m.joined, m.status, m.rowHash, now, now)
+			if err == nil {
+				ids[m.no], err = res.LastInsertId()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("write member %s: %w", m.no, mapErr(err))
 		}
 	}
 	return nil
@@ -405,12 +432,9 @@ const deleteEnrollments = `DELETE FROM mutual_aid_enrollments WHERE member_id IN
 
 const insertEnrollments = `INSERT INTO mutual_aid_enrollments (member_id, year, cover_from, cover_to) VALUES `
 
-// Enrollment rows are written as upserts so that a member another transaction inserted
-// meanwhile (only possible where the MySQL named lock is unavailable) cannot fail the batch.
-const (
-	enrollmentUpsertMySQL  = ` ON DUPLICATE KEY UPDATE cover_from = VALUES(cover_from), cover_to = VALUES(cover_to)`
-	enrollmentUpsertSQLite = ` ON CONFLICT (member_id, year) DO UPDATE SET cover_from = excluded.cover_from, cover_to = excluded.cover_to`
-)
+// On MySQL, enrollment rows are written as upserts so that a member another transaction
+// inserted meanwhile (only possible where the named lock is unavailable) cannot fail the batch.
+const enrollmentUpsertMySQL = ` ON DUPLICATE KEY UPDATE cover_from = VALUES(cover_from), cover_to = VALUES(cover_to)`
 
 // replaceEnrollments makes each written member's enrollment years exactly its record's set:
 // it clears the years of updated members (new ones have none) and writes the record's.
@@ -439,7 +463,8 @@ func (db *DB) replaceEnrollments(ctx context.Context, tx *sqlx.Tx, ms []*memberI
 		return nil
 	}
 	if !db.mysql() {
-		stmt, err := tx.PrepareContext(ctx, insertEnrollments+placeholders(1, 4)+enrollmentUpsertSQLite)
+		// The single writer makes the delete above exact, so a plain INSERT suffices.
+		stmt, err := tx.PrepareContext(ctx, insertEnrollments+placeholders(1, 4))
 		if err != nil {
 			return fmt.Errorf("prepare enrollment write: %w", err)
 		}
