@@ -53,7 +53,9 @@ func (r *Router) Intent(name string, h HandlerFunc, keywords ...string) {
 	}
 	r.intents[name] = h
 	for _, k := range keywords {
-		r.keywords[NormalizeCommand(k)] = name
+		if nk := NormalizeCommand(k); nk != "" { // "?" alone normalises to nothing
+			r.keywords[nk] = name
+		}
 	}
 }
 

@@ -148,7 +148,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	intent := func(name string, h bot.HandlerFunc, keywords ...string) {
 		r.Intent(name, forgetChoices(h), keywords...)
 	}
-	intent(IntentMenu, s.handleMenu, "菜单", "帮助", "服务", "功能", "help", "?")
+	intent(IntentMenu, s.handleMenu, "菜单", "帮助", "服务", "功能", "help")
 	s.registerMembership(r)
 	intent(IntentMyInfo, s.handleMyInfo, "我的信息", "会员信息", "我的会员信息")
 	intent(IntentMutualAid, s.handleMutualAid, "互助保障", "互助保障查询", "我的互助保障", "参保查询")

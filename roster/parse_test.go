@@ -288,6 +288,13 @@ func TestImportFileFormatDetection(t *testing.T) {
 				filepath.Base(path), rep.Format, rep.Rows, rep.Rejected, err, want)
 		}
 	}
+	rep, err := im.Import(context.Background(), bytes.NewReader(data), "XLSX")
+	if err != nil || rep.Format != FormatXLSX || rep.Rows != 3 || rep.Rejected != 0 {
+		t.Errorf("xlsx from a reader: format %q rows %d rejected %d err %v; want xlsx, 3 rows", rep.Format, rep.Rows, rep.Rejected, err)
+	}
+	if _, err := im.Import(context.Background(), bytes.NewReader(data), "ods"); err == nil {
+		t.Error("format ods: got no error")
+	}
 	var fe *FileError
 	if _, err := im.ImportFile(context.Background(), xls); !errors.As(err, &fe) || !strings.Contains(fe.Reason, ".xls") {
 		t.Errorf(".xls: got %v, want a FileError about .xls", err)
