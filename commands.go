@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,11 +51,19 @@ func cmdImport(ctx context.Context, cfg config.Config, args []string, stdout, st
 	im := &roster.Importer{Store: db, Opts: roster.Options{DryRun: *dry, BatchSize: *batch}}
 	start := time.Now()
 	rep, err := im.ImportFile(ctx, fs.Arg(0))
+	var fe *roster.FileError
+	if errors.As(err, &fe) {
+		return fmt.Errorf("%s: %s（未导入任何数据）", fs.Arg(0), fe.Reason)
+	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", fs.Arg(0), err)
 	}
 	fmt.Fprintln(stdout, rep.Summary())
 	fmt.Fprintf(stdout, "用时 %.1f 秒\n", time.Since(start).Seconds())
+	if rep.Rejected > 0 {
+		// The valid rows are in; a non-zero exit makes scripts notice the rest.
+		return fmt.Errorf("%d rows rejected, see the report above", rep.Rejected)
+	}
 	return nil
 }
 

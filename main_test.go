@@ -20,6 +20,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"unionbot/config"
+	"unionbot/roster"
 	"unionbot/storage"
 	"unionbot/wechattest"
 )
@@ -385,5 +386,42 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "stopped") {
 		t.Fatalf("no clean stop in logs: %s", stderr.String())
+	}
+}
+
+// TestImportMembersCommand runs the import-members subcommand on a generated
+// roster with one bad row appended, then binds one of the imported members.
+func TestImportMembersCommand(t *testing.T) {
+	dir := t.TempDir()
+	var csv bytes.Buffer
+	if err := roster.Generate(&csv, 20, 7); err != nil {
+		t.Fatal(err)
+	}
+	csv.WriteString("BAD-1,张坏,110101199003071230,13800000000,城关镇总工会,2020-01-01,2026,在册\n")
+	path := dir + "/roster.csv"
+	if err := os.WriteFile(path, csv.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"UNIONBOT_DATA_DIR": dir}
+	getenv := func(k string) string { return env[k] }
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"import-members", "--dry-run", path}, getenv, nil, &out, &errb); code != 1 {
+		t.Fatalf("dry run exit %d: %s %s", code, out.String(), errb.String())
+	}
+	contains(t, out.String(), "身份证号")
+	out.Reset()
+	if code := run(t.Context(), []string{"import-members", path}, getenv, nil, &out, &errb); code != 1 {
+		t.Fatalf("import exit %d (want 1: one row rejected): %s", code, errb.String())
+	}
+	contains(t, out.String(), "20", "第22行")
+	out.Reset()
+	if code := run(t.Context(), []string{"import-members"}, getenv, nil, &out, &errb); code != 2 {
+		t.Fatalf("missing FILE exit %d", code)
+	}
+	// The imported roster is what a fresh server sees.
+	r := start(t, map[string]string{"UNIONBOT_DATA_DIR": dir})
+	n, err := r.app.db.CountMembers(t.Context())
+	if err != nil || n != 20 {
+		t.Fatalf("members after import = %d, %v", n, err)
 	}
 }

@@ -66,11 +66,17 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-func (m *httpMetrics) wrap(route string, next http.Handler) http.Handler {
+// wrap counts every request under the mux pattern that served it (the
+// pattern, not the raw path, keeps the label set small).
+func (m *httpMetrics) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
+		route := r.Pattern // set by ServeMux on this request
+		if route == "" {
+			route = "unmatched"
+		}
 		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})

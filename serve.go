@@ -158,7 +158,7 @@ func (a *app) routes() http.Handler {
 	m := newHTTPMetrics(a.registry)
 
 	mux := http.NewServeMux()
-	mux.Handle("/wechat", m.wrap("wechat", a.callback))
+	mux.Handle("/wechat", a.callback)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -175,7 +175,7 @@ func (a *app) routes() http.Handler {
 			http.Redirect(w, r, localPrefix+"/chat", http.StatusFound)
 		})
 	}
-	return requestID(recoverer(a.logger, mux))
+	return requestID(recoverer(a.logger, m.wrap(mux)))
 }
 
 // localMenu flattens the WeChat custom menu into the chat page's buttons.

@@ -12,8 +12,14 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// Header is the canonical roster header row (DESIGN.md §6).
-var Header = []string{"会员编号", "姓名", "身份证号", "手机号", "所属工会", "入会日期", "互助保障年度", "状态"}
+// CanonicalHeader returns the canonical roster header row (DESIGN.md §6).
+func CanonicalHeader() []string {
+	h := make([]string, numFields)
+	for f, names := range fieldNames {
+		h[f] = names[0]
+	}
+	return h
+}
 
 var (
 	genSurnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢")
@@ -133,11 +139,12 @@ func Generate(w io.Writer, n int, seed int64) error {
 		return fmt.Errorf("generate roster: %w", err)
 	}
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(Header); err != nil {
+	header := CanonicalHeader()
+	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("generate roster: %w", err)
 	}
 	g := newGenerator(seed)
-	rec := make([]string, len(Header))
+	rec := make([]string, len(header))
 	for range n {
 		row := g.next()
 		rec[0], rec[1], rec[2], rec[3] = row.memberNo, row.name, row.idNumber, row.phone
@@ -174,8 +181,9 @@ func GenerateXLSX(path string, n int, seed int64) (err error) {
 	if err != nil {
 		return fmt.Errorf("generate roster xlsx: %w", err)
 	}
-	vals := make([]any, len(Header))
-	for i, h := range Header {
+	header := CanonicalHeader()
+	vals := make([]any, len(header))
+	for i, h := range header {
 		vals[i] = h
 	}
 	if err := sw.SetRow("A1", vals); err != nil {

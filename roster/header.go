@@ -85,6 +85,7 @@ type layout struct {
 	col     [numFields]int    // -1 when absent
 	header  [numFields]string // header as written in the file (trimmed)
 	ignored []string          // unknown columns, as written
+	known   int               // columns recognised
 }
 
 // parseHeader builds the layout from the first row. A missing required column or a
@@ -109,6 +110,7 @@ func parseHeader(cells []string) (layout, error) {
 			dups = append(dups, fmt.Sprintf("“%s”", fieldNames[f][0]))
 			continue
 		}
+		l.known++
 		l.col[f] = i
 		l.header[f] = strings.TrimSpace(strings.TrimPrefix(c, "\ufeff"))
 	}

@@ -45,7 +45,7 @@ func TestParseHeader(t *testing.T) {
 	}{
 		{
 			name:  "canonical Chinese",
-			cells: Header,
+			cells: CanonicalHeader(),
 			col:   map[field]int{fMemberNo: 0, fName: 1, fIDNumber: 2, fPhone: 3, fUnit: 4, fJoinedOn: 5, fMutualAidYears: 6, fStatus: 7},
 		},
 		{
@@ -363,5 +363,31 @@ func TestSummary(t *testing.T) {
 	dry := Report{Rows: 10, Rejected: 1, DryRun: true, Format: FormatXLSX}.Summary()
 	if !strings.Contains(dry, "试运行") || !strings.Contains(dry, "可导入：9") || strings.Contains(dry, "新增") {
 		t.Errorf("dry-run summary:\n%s", dry)
+	}
+}
+
+func TestTitleRowsAboveHeader(t *testing.T) {
+	data := "城关镇总工会会员名册,,,\n\n制表日期：2026年6月,,,\n" + // lines 1-3
+		"会员编号,姓名,身份证号,手机号,所属工会,入会日期\n" + // line 4
+		"A001,张三,11010519491231002X,无,城关电力公司工会,-\n" + // line 5: placeholders are empty
+		"A002,李四,110105194912310038,123,城关电力公司工会,\n" // line 6: bad phone
+	rep, err := dryRun(t, []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != 2 || rep.Rejected != 1 || len(rep.Errors) != 1 || rep.Errors[0].Row != 6 || rep.Errors[0].Column != "手机号" {
+		t.Fatalf("got rows %d rejected %d errors %+v; want row 6 手机号 rejected", rep.Rows, rep.Rejected, rep.Errors)
+	}
+
+	// A header that names some columns is the header, even if incomplete.
+	_, err = dryRun(t, []byte("标题\n会员编号,姓名\n会员编号,姓名,身份证号,所属工会\n"))
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Reason, "“身份证号”") {
+		t.Fatalf("incomplete header: got %v, want a FileError naming 身份证号", err)
+	}
+	// Only a few title rows are skipped.
+	_, err = dryRun(t, []byte(strings.Repeat("标题\n", maxTitleRows)+"会员编号,姓名,身份证号,所属工会\n"))
+	if !errors.As(err, &fe) || !strings.Contains(fe.Reason, "表头缺少必填列") {
+		t.Fatalf("many title rows: got %v, want a missing-column FileError", err)
 	}
 }

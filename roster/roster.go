@@ -38,6 +38,7 @@ const (
 const (
 	defaultBatchSize = 1000
 	defaultMaxErrors = 10000
+	maxTitleRows     = 5 // non-blank rows looked at for the header
 )
 
 // Options tune an import.
@@ -226,11 +227,16 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		return rep, errors.New("roster import: no store")
 	}
 
-	// Header: the first non-blank row.
+	// Header: the first non-blank row, or, when that row names no column at all (a
+	// title such as "某某工会会员名册" above the table), one of the next few rows.
 	var l layout
-	for {
+	var firstErr error
+	for tries := 0; ; {
 		_, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
+			if firstErr != nil {
+				return rep, firstErr
+			}
 			return rep, &FileError{Reason: "文件为空：第1行应为表头（会员编号,姓名,身份证号,所属工会…）"}
 		}
 		if err != nil {
@@ -239,12 +245,21 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		if blank(cells) {
 			continue
 		}
-		if l, err = parseHeader(cells); err != nil {
-			return rep, err
+		l, err = parseHeader(cells)
+		if err == nil {
+			break
 		}
-		rep.Ignored = l.ignored
-		break
+		if firstErr == nil {
+			firstErr = err
+		}
+		if tries++; l.known > 0 {
+			return rep, err // the header, but incomplete
+		}
+		if tries >= maxTitleRows {
+			return rep, firstErr
+		}
 	}
+	rep.Ignored = l.ignored
 
 	p := newRowParser(&l, now(), serial)
 	addErrs := func(errs ...RowError) {
@@ -261,6 +276,7 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 	seenNo := make(map[string]int)
 	seenID := make(map[[16]byte]int)
 	batch := make([]pending, 0, opts.BatchSize)
+	recs := make([]storage.MemberRecord, 0, opts.BatchSize)
 	flush := func() error {
 		if len(batch) == 0 || opts.DryRun {
 			batch = batch[:0]
@@ -269,9 +285,9 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs := make([]storage.MemberRecord, len(batch))
-		for i := range batch {
-			recs[i] = batch[i].rec
+		recs = recs[:0]
+		for _, b := range batch {
+			recs = append(recs, b.rec)
 		}
 		outs, err := im.Store.UpsertMembers(ctx, recs)
 		if err != nil {
@@ -312,6 +328,11 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 			continue
 		}
 		rep.Rows++
+		if rep.Rows%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+		}
 		rec, errs := p.parse(row, cells)
 		if rec.MemberNo != "" {
 			if first, dup := seenNo[rec.MemberNo]; dup {

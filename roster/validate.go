@@ -102,7 +102,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 		}
 	}
 
-	if v, ok := get(fPhone); ok && v != "" {
+	if v, ok := get(fPhone); ok && !isPlaceholder(v) {
 		v = pii.NormalizePhone(stripQuotePrefix(v))
 		if err := pii.ValidatePhone(v); err != nil {
 			bad(fPhone, "%s", err.Error())
@@ -123,7 +123,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 		}
 	}
 
-	if v, ok := get(fJoinedOn); ok && v != "" {
+	if v, ok := get(fJoinedOn); ok && !isPlaceholder(v) {
 		d, err := p.parseDate(v)
 		switch {
 		case err != nil:
@@ -135,7 +135,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 		}
 	}
 
-	if v, ok := get(fMutualAidYears); ok && v != "" {
+	if v, ok := get(fMutualAidYears); ok && !isPlaceholder(v) {
 		years, err := parseYears(v, p.today.Year()+1)
 		if err != nil {
 			bad(fMutualAidYears, "%s", err.Error())
@@ -155,6 +155,16 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 		}
 	}
 	return rec, errs
+}
+
+// isPlaceholder reports an empty optional cell, or one holding what people type for
+// "none" (无, -, /).
+func isPlaceholder(v string) bool {
+	switch v {
+	case "", "-", "--", "—", "——", "/", "无", "暂无", "N/A", "n/a":
+		return true
+	}
+	return false
 }
 
 // stripQuotePrefix removes the apostrophe people type to keep Excel from turning an

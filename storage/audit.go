@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -23,8 +24,15 @@ func (db *DB) Audit(ctx context.Context, actor, action, subject, detail string) 
 
 // audit writes the row on x, so a repository can log inside the transaction of the change.
 func (db *DB) audit(ctx context.Context, x sqlx.ExecerContext, actor, action, subject, detail string) error {
-	if actor == "" || action == "" {
+	switch {
+	case actor == "" || action == "":
 		return fmt.Errorf("%w: audit needs an actor and an action", ErrInvalid)
+	case utf8.RuneCountInString(actor) > 100 || utf8.RuneCountInString(action) > 100:
+		return fmt.Errorf("%w: audit actor or action longer than 100 characters", ErrInvalid)
+	case utf8.RuneCountInString(subject) > 191:
+		return fmt.Errorf("%w: audit subject longer than 191 characters", ErrInvalid)
+	case len(detail) > 60000:
+		return fmt.Errorf("%w: audit detail longer than 60000 bytes", ErrInvalid)
 	}
 	_, err := x.ExecContext(ctx, insertAudit, db.now(), actor, action, scrubPII(subject), scrubPII(detail))
 	return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -51,6 +52,10 @@ func checkFAQ(f FAQ) error {
 		return fmt.Errorf("%w: answer is empty", ErrInvalid)
 	case f.ID < 0:
 		return fmt.Errorf("%w: negative id", ErrInvalid)
+	case utf8.RuneCountInString(f.Category) > 100:
+		return fmt.Errorf("%w: category longer than 100 characters", ErrInvalid)
+	case len(f.Question) > 60000 || len(f.Answer) > 60000:
+		return fmt.Errorf("%w: question or answer longer than 60000 bytes", ErrInvalid)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 const selectKeywordRules = `SELECT id, pattern, match_kind, reply, priority, enabled FROM keyword_rules
@@ -40,6 +41,9 @@ VALUES (?, ?, ?, ?, ?, ?)`
 func (db *DB) CreateKeywordRule(ctx context.Context, r KeywordRule) (int64, error) {
 	if strings.TrimSpace(r.Pattern) == "" {
 		return 0, fmt.Errorf("create keyword rule: %w: pattern is empty", ErrInvalid)
+	}
+	if utf8.RuneCountInString(r.Pattern) > 500 {
+		return 0, fmt.Errorf("create keyword rule: %w: pattern longer than 500 characters", ErrInvalid)
 	}
 	if strings.TrimSpace(r.Reply) == "" {
 		return 0, fmt.Errorf("create keyword rule: %w: reply is empty", ErrInvalid)

@@ -148,8 +148,14 @@ func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
 		return nil, invalid("member number is longer than 64 characters")
 	case m.name == "":
 		return nil, invalid("name is empty")
+	case utf8.RuneCountInString(m.name) > 64:
+		return nil, invalid("name is longer than 64 characters")
 	case m.idNumber == "":
 		return nil, invalid("ID number is empty")
+	case len(m.idNumber) > 32:
+		return nil, invalid("ID number is longer than 32 characters")
+	case len(m.phone) > 32:
+		return nil, invalid("phone is longer than 32 characters")
 	case utf8.RuneCountInString(m.unit) > 191:
 		return nil, invalid("unit name is longer than 191 characters")
 	}

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -113,4 +114,83 @@ func TestDialect(t *testing.T) {
 			t.Errorf("Ping: %v", err)
 		}
 	})
+}
+
+func TestMySQLConnectionSettings(t *testing.T) {
+	db := storagetest.MySQL(t)
+	rows, err := storage.RawRows(t.Context(), db, "SELECT @@character_set_connection, @@collation_connection, @@session.time_zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[0][:2]; got[0] != "utf8mb4" || got[1] != "utf8mb4_unicode_ci" {
+		t.Errorf("connection charset/collation: got %v, want utf8mb4 utf8mb4_unicode_ci", got)
+	}
+}
+
+func TestEmbeddedFileIsPrivate(t *testing.T) {
+	dir := t.TempDir() + "/data"
+	db, err := storage.Open(t.Context(), storage.Options{DataDir: dir, Cipher: storagetest.TestCipher(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for path, want := range map[string]os.FileMode{dir: 0o700, dir + "/unionbot.db": 0o600} {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", path, got, want)
+		}
+	}
+}
+
+// Two handles on one embedded file behave like two processes: their writes queue on
+// SQLite's lock (busy_timeout) rather than failing with SQLITE_BUSY.
+func TestEmbeddedTwoHandlesOnOneFile(t *testing.T) {
+	dir := t.TempDir()
+	var dbs [2]*storage.DB
+	for i := range dbs {
+		db, err := storage.Open(t.Context(), storage.Options{DataDir: dir, Cipher: storagetest.TestCipher(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs[i] = db
+	}
+	var wg sync.WaitGroup
+	applied := make([][]string, 2)
+	errs := make([]error, 2)
+	for i, db := range dbs {
+		wg.Go(func() { applied[i], errs[i] = db.Migrate(t.Context()) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	want, _ := storage.MigrationVersions(storage.DialectSQLite)
+	if got := len(applied[0]) + len(applied[1]); got != len(want) {
+		t.Errorf("applied %v and %v, want %d versions in all", applied[0], applied[1], len(want))
+	}
+
+	recs := make([]storage.MemberRecord, 200)
+	for i := range recs {
+		recs[i] = rec(i)
+	}
+	outs := make([][]storage.UpsertOutcome, 2)
+	for i, db := range dbs {
+		wg.Go(func() { outs[i], errs[i] = db.UpsertMembers(t.Context(), recs) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("upsert: %v", err)
+	}
+	for i := range recs {
+		if a, b := outs[0][i].Result, outs[1][i].Result; a == b {
+			t.Fatalf("record %d: both handles report %v, want one inserted and one unchanged", i, a)
+		}
+	}
+	if n, err := dbs[1].CountMembers(t.Context()); err != nil || n != len(recs) {
+		t.Errorf("CountMembers: got %d, %v; want %d", n, err, len(recs))
+	}
 }
