@@ -41,7 +41,7 @@ type app struct {
 	handler  http.Handler
 	emulator *wechattest.Emulator // local mode only
 	registry *prometheus.Registry
-	baseURL  string               // how this process reaches itself
+	baseURL  string // how this process reaches itself
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
