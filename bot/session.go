@@ -49,15 +49,20 @@ func (s *Sessions) Load(ctx context.Context, openID string) (Session, error) {
 		// dropped rather than wedging the member's conversation forever.
 		return Session{OpenID: openID}, nil
 	}
-	sess.OpenID = openID
+	sess.OpenID, sess.stored = openID, true
 	return sess, nil
 }
 
 // Save stores the session and renews its TTL. An idle session with no state
-// is deleted instead, which keeps the store small after a broadcast burst.
+// is deleted instead, which keeps the store small after a broadcast burst;
+// one that was never stored costs no round trip at all (most messages are
+// single questions that leave no state).
 func (s *Sessions) Save(ctx context.Context, sess Session) error {
 	key := sessionPrefix + sess.OpenID
 	if sess.Form == "" && len(sess.Vars) == 0 {
+		if !sess.stored {
+			return nil
+		}
 		if err := s.store.Delete(ctx, key); err != nil {
 			return fmt.Errorf("save session: %w", err)
 		}

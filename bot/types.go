@@ -67,6 +67,8 @@ type Session struct {
 	// such as the FAQ entries just offered for picking by number.
 	Vars    map[string]string `json:"vars,omitempty"`
 	Updated time.Time         `json:"updated"`
+
+	stored bool // loaded from the store (so an emptied session must be deleted)
 }
 
 // Var returns a session variable ("" when unset).

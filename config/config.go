@@ -45,6 +45,9 @@ type Config struct {
 	SessionTTL      time.Duration // UNIONBOT_SESSION_TTL: idle conversation lifetime
 	ReplyTimeout    time.Duration // UNIONBOT_REPLY_TIMEOUT: callback reply budget, below WeChat's 5 s
 	ShutdownTimeout time.Duration // UNIONBOT_SHUTDOWN_TIMEOUT: graceful shutdown budget
+	// DebugAddr, when set, serves Go's pprof profiles on a separate listener
+	// (UNIONBOT_DEBUG_ADDR, e.g. 127.0.0.1:6060); keep it off public networks.
+	DebugAddr string
 }
 
 // Redis says where short-lived shared state lives. No Addrs means in-process.
@@ -105,6 +108,7 @@ const (
 	envSessionTTL      = "UNIONBOT_SESSION_TTL"
 	envReplyTimeout    = "UNIONBOT_REPLY_TIMEOUT"
 	envShutdownTimeout = "UNIONBOT_SHUTDOWN_TIMEOUT"
+	envDebugAddr       = "UNIONBOT_DEBUG_ADDR"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -236,6 +240,12 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SessionTTL = l.duration(envSessionTTL, c.SessionTTL)
 	c.ReplyTimeout = l.duration(envReplyTimeout, c.ReplyTimeout)
 	c.ShutdownTimeout = l.duration(envShutdownTimeout, c.ShutdownTimeout)
+	if s := l.plain(envDebugAddr); s != "" {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			l.fail(envDebugAddr, "must be host:port (got %q)", s)
+		}
+		c.DebugAddr = s
+	}
 
 	// Mode-dependent defaults.
 	if c.LocalMode() {
