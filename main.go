@@ -2,8 +2,8 @@
 // chat with it to bind their membership, ask questions, file mutual-aid claims
 // and legal-aid requests; officers work through its console and API.
 //
-// Subcommands: serve (default), migrate, import-members, sync-menu, chat,
-// healthcheck. Configuration comes from UNIONBOT_* environment variables (see
+// Subcommands: serve (default), migrate, import-members, keywords, sync-menu,
+// chat, healthcheck. Configuration comes from UNIONBOT_* environment variables (see
 // README.md); with none set it runs on an embedded database with a built-in
 // WeChat emulator, so it can be tried on a laptop.
 package main
@@ -39,6 +39,8 @@ commands:
   migrate                   apply database migrations and exit
   import-members [--dry-run] FILE
                             import the member roster (CSV or XLSX)
+  keywords list | add [--match exact|contains|regex] [--priority N] PATTERN REPLY | delete ID
+                            manage keyword auto-replies (checked before the FAQ)
   sync-menu                 publish the WeChat custom menu
   chat [--url URL] [--openid ID]
                             talk to a running bot as a WeChat user
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdMigrate(ctx, cfg, stdout, stderr)
 	case "import-members":
 		err = cmdImport(ctx, cfg, args, stdout, stderr)
+	case "keywords":
+		err = cmdKeywords(ctx, cfg, args, stdout, stderr)
 	case "sync-menu":
 		err = cmdSyncMenu(ctx, cfg, stdout, stderr)
 	case "chat":

@@ -425,3 +425,35 @@ func TestImportMembersCommand(t *testing.T) {
 		t.Fatalf("members after import = %d, %v", n, err)
 	}
 }
+
+// TestKeywordsAndMenuCommands adds a keyword rule from the command line and
+// sees the bot answer with it, then publishes the menu to the emulator.
+func TestKeywordsAndMenuCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"UNIONBOT_DATA_DIR": dir}
+	getenv := func(k string) string { return env[k] }
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"keywords", "add", "--match", "regex", "(", "x"}, getenv, nil, &out, &errb); code != 2 {
+		t.Fatalf("bad regex accepted: exit %d", code)
+	}
+	if code := run(t.Context(), []string{"keywords", "add", "--match", "exact", "工会地址", "县总工会在人民路1号。"}, getenv, nil, &out, &errb); code != 0 {
+		t.Fatalf("keywords add exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"keywords", "list"}, getenv, nil, &out, &errb); code != 0 {
+		t.Fatalf("keywords list exit %d: %s", code, errb.String())
+	}
+	contains(t, out.String(), "工会地址", "exact")
+
+	r := start(t, map[string]string{"UNIONBOT_DATA_DIR": dir})
+	c := chat{t, r.client(config.DevToken, localAppID, "", wechattest.Plain), "o-e2e-kw"}
+	contains(t, c.say("工会地址"), "人民路1号")
+
+	env["UNIONBOT_WECHAT_API_BASE"] = r.base + localPrefix + "/wechat"
+	out.Reset()
+	if code := run(t.Context(), []string{"sync-menu"}, getenv, nil, &out, &errb); code != 0 {
+		t.Fatalf("sync-menu exit %d: %s", code, errb.String())
+	}
+	menu := string(r.app.emulator.Menu())
+	contains(t, menu, `"mutual_aid"`, "会员服务")
+}
