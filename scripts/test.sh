@@ -44,7 +44,7 @@ ensure_mariadb() {
 	wait_for 60 mysql_ping || die "MariaDB is not answering on ${MYSQL_HOST}:${MYSQL_PORT}"
 }
 
-redis_ping() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG; }
+redis_ping() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 ensure_redis() {
 	if command -v redis-cli >/dev/null && redis_ping; then return; fi
 	if ! command -v redis-server >/dev/null; then
