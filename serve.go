@@ -179,21 +179,24 @@ func (a *app) routes() http.Handler {
 	return requestID(recoverer(a.logger, m.wrap(mux)))
 }
 
-// localMenu flattens the WeChat custom menu into the chat page's buttons.
+// localMenu turns the WeChat custom menu into the chat page's menu, keeping
+// its top-level buttons and their sub-menus.
 func localMenu() []wechattest.MenuButton {
 	m, err := handlers.ParseMenu(handlers.MenuJSON())
 	if err != nil {
 		return nil
 	}
-	var out []wechattest.MenuButton
-	for _, top := range m.Button {
-		for _, b := range append([]handlers.MenuButton{top}, top.SubButton...) {
-			if b.Type == "click" {
-				out = append(out, wechattest.MenuButton{Label: b.Name, Key: b.Key})
+	var conv func([]handlers.MenuButton) []wechattest.MenuButton
+	conv = func(bs []handlers.MenuButton) []wechattest.MenuButton {
+		var out []wechattest.MenuButton
+		for _, b := range bs {
+			if b.Type == "click" || len(b.SubButton) > 0 {
+				out = append(out, wechattest.MenuButton{Label: b.Name, Key: b.Key, Sub: conv(b.SubButton)})
 			}
 		}
+		return out
 	}
-	return out
+	return conv(m.Button)
 }
 
 // localClient plays the WeChat server against this process (local mode).

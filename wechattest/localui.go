@@ -24,7 +24,10 @@ var webFS embed.FS
 // CLICK event with Key.
 type MenuButton struct {
 	Label string `json:"label"`
-	Key   string `json:"key"`
+	Key   string `json:"key,omitempty"`
+	// Sub, like a WeChat top-level menu button, opens a list of buttons
+	// instead of sending a click itself.
+	Sub []MenuButton `json:"sub,omitempty"`
 }
 
 // LocalUIOptions configures LocalUI.

@@ -21,7 +21,8 @@ func localStack(t *testing.T) *stack {
 		c := s.client(Safe)
 		mux.Handle("/_local/", LocalUI(c, s.emu, LocalUIOptions{
 			Title: "测试工会",
-			Menu:  []MenuButton{{Label: "会员服务", Key: "MENU_MEMBER"}, {Label: "互助金", Key: "MENU_CLAIM"}},
+			Menu: []MenuButton{{Label: "会员服务", Key: "MENU_MEMBER"}, {Label: "互助金", Key: "MENU_CLAIM"},
+				{Label: "更多", Sub: []MenuButton{{Label: "常见问题", Key: "MENU_FAQ"}, {Label: "联系人工", Key: "MENU_HUMAN"}}}},
 		}))
 	})
 }
@@ -178,6 +179,10 @@ func TestLocalUIInBrowser(t *testing.T) {
 		chromedp.WaitVisible(bubble("echo:你好")),
 		chromedp.Click(chromedp.CSS(`#menu button[data-key="MENU_MEMBER"]`)),
 		chromedp.WaitVisible(bubble("click:MENU_MEMBER")),
+		// A top-level button with a sub-menu opens it; a sub-button clicks.
+		chromedp.Click(`//*[@id="menu"]//button[contains(., "更多")]`),
+		chromedp.Click(chromedp.CSS(`#menu .menu-pop button[data-key="MENU_HUMAN"]`)),
+		chromedp.WaitVisible(bubble("click:MENU_HUMAN")),
 	)
 	if err != nil {
 		t.Fatalf("chat in browser: %v", err)

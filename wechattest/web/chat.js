@@ -286,12 +286,34 @@
     document.getElementById('title').textContent = cfg.title;
     document.title = cfg.title + ' · 本地模拟';
     var nav = document.getElementById('menu');
-    (cfg.menu || []).forEach(function (bt) {
+    var openPop = null;
+    function closePop() { if (openPop) { openPop.remove(); openPop = null; } }
+    function clickButton(bt) {
       var b = el('button', null, bt.label);
       b.type = 'button';
       b.setAttribute('data-key', bt.key);
-      b.addEventListener('click', function () { sendEvent('CLICK', bt.key, '点击菜单「' + bt.label + '」'); });
-      nav.appendChild(b);
+      b.addEventListener('click', function () {
+        closePop();
+        sendEvent('CLICK', bt.key, '点击菜单「' + bt.label + '」');
+      });
+      return b;
+    }
+    (cfg.menu || []).forEach(function (bt) {
+      if (!bt.sub || !bt.sub.length) { nav.appendChild(clickButton(bt)); return; }
+      // A WeChat top-level button: tapping it opens its sub-menu above it.
+      var wrap = el('div', 'menu-group', null);
+      var top = el('button', null, '≡ ' + bt.label);
+      top.type = 'button';
+      top.addEventListener('click', function () {
+        var wasOpen = openPop && openPop.parentNode === wrap;
+        closePop();
+        if (wasOpen) return;
+        openPop = el('div', 'menu-pop', null);
+        bt.sub.forEach(function (sb) { openPop.appendChild(clickButton(sb)); });
+        wrap.appendChild(openPop);
+      });
+      wrap.appendChild(top);
+      nav.appendChild(wrap);
     });
   }).catch(function () {}).then(function () { start(false); });
 })();
