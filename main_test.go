@@ -457,3 +457,42 @@ func TestKeywordsAndMenuCommands(t *testing.T) {
 	menu := string(r.app.emulator.Menu())
 	contains(t, menu, `"mutual_aid"`, "会员服务")
 }
+
+// TestBindRetriedDeliveriesCountOnce sends the last bind step with a wrong ID
+// suffix as WeChat would when its first try times out: the same delivery three
+// times at once. The failure must be counted once, and all three tries get the
+// same answer.
+func TestBindRetriedDeliveriesCountOnce(t *testing.T) {
+	r := start(t, map[string]string{})
+	seedMember(t, r.app.db, "GH-R-1", "王建国", idNumber("11010519800101002"))
+	c := r.client(config.DevToken, localAppID, "", wechattest.Plain)
+	ch := chat{t, c, "o-e2e-retry"}
+	ch.say("绑定")
+	ch.say("王建国")
+	p, err := c.Prepare(wechattest.TextMsg("o-e2e-retry", "999999"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replies := make([]string, 3)
+	var wg sync.WaitGroup
+	for i := range replies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Do(t.Context(), p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			replies[i] = resp.Text
+		}()
+	}
+	wg.Wait()
+	if replies[0] != replies[1] || replies[1] != replies[2] {
+		t.Fatalf("retries got different replies: %q", replies)
+	}
+	contains(t, replies[0], "还可以再试4次")
+	ch.say("绑定")
+	ch.say("王建国")
+	contains(t, ch.say("888888"), "还可以再试3次")
+}
