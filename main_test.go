@@ -20,6 +20,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"unionbot/config"
+	"unionbot/internal/testlog"
 	"unionbot/roster"
 	"unionbot/storage"
 	"unionbot/wechattest"
@@ -33,24 +34,7 @@ const testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 type running struct {
 	app  *app
 	base string
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *testlog.Buffer
 }
 
 // start runs one replica with the given environment on 127.0.0.1:0.
@@ -68,7 +52,7 @@ func start(t *testing.T, env map[string]string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	base := selfURL(ln.Addr())
 	a, err := newApp(t.Context(), cfg, newLogger(cfg, logs), base)
 	if err != nil {
@@ -354,7 +338,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	env := map[string]string{"UNIONBOT_ADDR": addr, "UNIONBOT_DATA_DIR": t.TempDir(), "UNIONBOT_SHUTDOWN_TIMEOUT": "5s"}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testlog.Buffer
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, nil, &stdout, &stderr) }()
 
 	base := "http://" + addr

@@ -24,6 +24,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/sirupsen/logrus"
 
+	"unionbot/internal/testlog"
 	"unionbot/wechattest"
 )
 
@@ -648,7 +649,7 @@ func TestLogsCarryNoContent(t *testing.T) {
 			wxSaveGlobals(t)
 			logrus.SetLevel(logrus.DebugLevel) // as the SDK's root package would
 			h := newWXHarness(t, wxHarnessOptions{mode: mode, logLevel: slog.LevelDebug, replyTimeout: time.Second})
-			var sdkOut wxLockedBuffer
+			var sdkOut testlog.Buffer
 			logrus.SetOutput(&sdkOut) // after NewWeChat, which set warn level
 			marker := "MARKER-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 			const idNumber = "110101199003074258"

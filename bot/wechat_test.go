@@ -16,6 +16,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/sirupsen/logrus"
 
+	"unionbot/internal/testlog"
 	"unionbot/storage/kv"
 	"unionbot/storage/kv/kvtest"
 	"unionbot/wechattest"
@@ -28,25 +29,6 @@ const (
 	wxTestToken  = "test-token"
 	wxTestAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 )
-
-// wxLockedBuffer is a bytes.Buffer safe for concurrent writers (log handlers
-// in goroutines) and a reading test.
-type wxLockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *wxLockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *wxLockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // wxSaveGlobals restores the two process globals NewWeChat touches. Tests that
 // call NewWeChat must not use t.Parallel().
@@ -144,7 +126,7 @@ type wxHarness struct {
 	client *wechattest.Client
 	engine *wxEngine
 	store  kv.Store
-	logs   *wxLockedBuffer
+	logs   *testlog.Buffer
 }
 
 type wxHarnessOptions struct {
@@ -174,7 +156,7 @@ func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
 	if o.aesKey == "" {
 		o.aesKey = wxTestAESKey
 	}
-	logs := &wxLockedBuffer{}
+	logs := &testlog.Buffer{}
 	var out io.Writer = logs
 	if o.logOut != nil {
 		out = o.logOut

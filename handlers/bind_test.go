@@ -1,17 +1,16 @@
 package handlers_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"unionbot/faq"
 	"unionbot/handlers"
+	"unionbot/internal/testlog"
 	"unionbot/pii"
 	"unionbot/storage"
 	"unionbot/storage/kv"
@@ -312,7 +311,7 @@ func TestBindAmbiguousMatchRefused(t *testing.T) {
 // with a debug logger and checks that no name or ID digits reach the log.
 func TestLogsHoldNoPII(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		var buf lockedBuffer
+		var buf testlog.Buffer
 		logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		f := newFixture(t, db, memoryKV(t), func(d *handlers.Deps) { d.Logger = logger })
 		f.seedRoster()
@@ -329,21 +328,4 @@ func TestLogsHoldNoPII(t *testing.T) {
 			mustNotContain(t, log, p.name, p.last6(t), p.id(t))
 		}
 	})
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,37 +1,19 @@
 package wechattest
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"unionbot/internal/testlog"
 )
 
-// syncBuffer is an io.Writer safe for the chat's two writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor waits until out contains want.
-func waitFor(t *testing.T, out *syncBuffer, want string) {
+func waitFor(t *testing.T, out *testlog.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), want) {
@@ -53,7 +35,7 @@ func TestChat(t *testing.T) {
 	}
 
 	in, inW := io.Pipe()
-	out := &syncBuffer{}
+	out := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- Chat(t.Context(), in, out, c, s.srv.URL, "oChat") }()
 	line := func(l string) {
@@ -114,7 +96,7 @@ func TestChat(t *testing.T) {
 func TestChatEndOfInput(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "", nil)
-	out := &syncBuffer{}
+	out := &testlog.Buffer{}
 	err := Chat(t.Context(), strings.NewReader("第一句\n\n第二句\n"), out, s.client(Plain), s.srv.URL, "oEOF")
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +115,7 @@ func TestChatBotDown(t *testing.T) {
 	s := newStack(t, "", nil)
 	c := s.client(Plain)
 	c.URL = s.srv.URL + "/nowhere" // emulator answers 404 here
-	out := &syncBuffer{}
+	out := &testlog.Buffer{}
 	if err := Chat(t.Context(), strings.NewReader("hi\n"), out, c, s.srv.URL, "oDown"); err != nil {
 		t.Fatal(err)
 	}
