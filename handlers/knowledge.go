@@ -22,6 +22,8 @@ const (
 您可以换个说法再问，
 回复“菜单”查看可以办理的服务，
 或回复“人工”联系工作人员。`
+	msgGreeting    = "您好！我是工会服务助手，可以帮您绑定会员、查询互助保障、解答常见问题。\n请直接输入您的问题，或回复“菜单”查看全部服务。"
+	msgThanks      = "不客气！还有其他问题随时发给我，回复“菜单”查看全部服务。"
 	msgFAQListHead = "常见问题"
 	msgFAQListTail = "回复问题前的数字查看答案，如“%d”；\n回复分类名称查看该类全部问题；\n也可以直接输入您的问题。"
 	msgFAQEmpty    = "常见问题正在整理中。您可以直接输入问题，或回复“人工”联系工作人员。"
@@ -178,6 +180,9 @@ func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.
 	if r, ok := kb.rules.Match(text); ok {
 		return bot.Text(r.Reply), nil
 	}
+	if msg, ok := smallTalk[bot.NormalizeCommand(text)]; ok {
+		return bot.Text(msg), nil
+	}
 	if n, ok := faq.ParseShortcut(text); ok {
 		if ids := parseChoices(choices); n >= 1 && int(n) <= len(ids) {
 			if e, ok := kb.entries[ids[n-1]]; ok {
@@ -203,6 +208,20 @@ func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.
 	}
 	return bot.Text(msgNotKnown), nil
 }
+
+// smallTalk answers greetings and acknowledgements, which the FAQ would
+// otherwise try to match ("好的" shares a character with "好处"). Officers'
+// keyword rules come first, so a union can word its own greeting.
+var smallTalk = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"你好", "您好", "在吗", "在不在", "hi", "hello", "哈喽", "早上好", "下午好", "晚上好"} {
+		m[k] = msgGreeting
+	}
+	for _, k := range []string{"好的", "好", "嗯", "嗯嗯", "谢谢", "谢谢你", "多谢", "感谢", "知道了", "明白了", "收到", "ok", "好的谢谢"} {
+		m[k] = msgThanks
+	}
+	return m
+}()
 
 // interrupt answers a question typed inside a form, when the answer is
 // certain: a keyword rule or a confident FAQ match. The engine then asks the

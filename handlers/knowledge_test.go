@@ -294,3 +294,23 @@ func TestKnowledgeConcurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestSmallTalkBeforeFAQButAfterKeywordRules(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := newFixture(t, db, memoryKV(t))
+		f.seedFAQs()
+		if got := f.say("o-talk", "好的"); !strings.Contains(got, "不客气") {
+			t.Fatalf("好的 → %q", got)
+		}
+		if got := f.say("o-talk", "你好！"); !strings.Contains(got, "工会服务助手") {
+			t.Fatalf("你好 → %q", got)
+		}
+		if _, err := db.CreateKeywordRule(t.Context(), storage.KeywordRule{Pattern: "你好", Match: storage.MatchExact, Reply: "欢迎来到县总工会", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		f2 := newFixture(t, db, memoryKV(t)) // a fresh service loads the new rule
+		if got := f2.say("o-talk2", "你好"); !strings.Contains(got, "欢迎来到县总工会") {
+			t.Fatalf("officer's rule did not win: %q", got)
+		}
+	})
+}
