@@ -117,7 +117,7 @@ func NewCallback(o CallbackOptions) *Callback {
 	c := &Callback{
 		wc:            o.WeChat,
 		engine:        o.Engine,
-		dedup:         dedup{store: o.Store, ttl: o.DedupTTL},
+		dedup:         dedup{store: o.Store, ttl: o.DedupTTL, claimTTL: o.ReplyTimeout + 2*time.Second},
 		pusher:        o.Pusher,
 		logger:        o.Logger,
 		replyTimeout:  o.ReplyTimeout,
@@ -403,9 +403,16 @@ func (c *Callback) process(ctx context.Context, rq *request, key string, in Inpu
 		if err != nil {
 			rq.msgLog.ErrorContext(ctx, "dedup wait", "err", err)
 		}
-		if state == dedupGotReply {
+		switch state {
+		case dedupGotReply:
 			rq.outcome = OutcomeDuplicate
 			return reply
+		case dedupVanished:
+			// The first arrival's replica died mid-message: take over.
+			if again, err := c.dedup.claim(ctx, key); err == nil && again {
+				rq.msgLog.WarnContext(ctx, "dedup claim abandoned, taking over")
+				return c.run(ctx, rq, key, in)
+			}
 		}
 		rq.outcome = OutcomeDupPending
 		return Reply{}

@@ -36,6 +36,7 @@ const (
 	dedupPending dedupState = iota // still processing when the wait ended
 	dedupGotReply
 	dedupWentAsync
+	dedupVanished // the claim expired: its owner died before finishing
 )
 
 // dedupKey names the delivery: the MsgId for messages, and for events (which
@@ -53,11 +54,21 @@ func dedupKey(m *message.MixMessage) string {
 type dedup struct {
 	store kv.Store
 	ttl   time.Duration
+	// claimTTL bounds the "processing" marker. A live owner replaces it by
+	// its reply deadline (with the reply, or the async marker), so it only
+	// outlives claimTTL when the owner died (a replica killed mid-message);
+	// WeChat's next retry then claims the delivery again instead of being
+	// answered "success" with nothing ever processed.
+	claimTTL time.Duration
 }
 
 // claim reports whether this arrival is the first one for key.
 func (d dedup) claim(ctx context.Context, key string) (bool, error) {
-	ok, err := d.store.SetNX(ctx, key, []byte(dedupProcessing), d.ttl)
+	ttl := d.claimTTL
+	if ttl <= 0 || ttl > d.ttl {
+		ttl = d.ttl
+	}
+	ok, err := d.store.SetNX(ctx, key, []byte(dedupProcessing), ttl)
 	if err != nil {
 		return false, fmt.Errorf("dedup claim: %w", err)
 	}
@@ -87,9 +98,9 @@ func (d dedup) markAsync(ctx context.Context, key string) error {
 }
 
 // wait polls key until the first arrival has finished or gone async, or ctx
-// ends (dedupPending). A key that vanished (expired, or the claim's owner
-// crashed before finishing) also ends the wait as pending: answering
-// "success" is safer than running the handler a second time.
+// ends (dedupPending). A key that vanished (the claim's owner crashed before
+// finishing, so its short claim expired) ends the wait as dedupVanished: the
+// caller may claim the delivery itself.
 func (d dedup) wait(ctx context.Context, key string) (Reply, dedupState, error) {
 	delay := 5 * time.Millisecond
 	t := time.NewTimer(0)
@@ -103,7 +114,7 @@ func (d dedup) wait(ctx context.Context, key string) (Reply, dedupState, error) 
 		val, err := d.store.Get(ctx, key)
 		switch {
 		case errors.Is(err, kv.ErrNotFound):
-			return Reply{}, dedupPending, nil
+			return Reply{}, dedupVanished, nil
 		case err != nil:
 			if ctx.Err() != nil {
 				return Reply{}, dedupPending, nil

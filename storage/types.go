@@ -54,6 +54,15 @@ type MemberRecord struct {
 	JoinedOn       time.Time // zero when the row had none
 	Status         string
 	MutualAidYears []int
+	// Keep marks optional columns the source file did not have at all: for an
+	// existing member their stored values stay as they are (an empty cell in
+	// a column that is present still means "none" / the default).
+	Keep KeepFields
+}
+
+// KeepFields names the optional roster columns a record leaves untouched.
+type KeepFields struct {
+	Phone, JoinedOn, Status, MutualAidYears bool
 }
 
 // UpsertResult says what UpsertMembers did with one record.
