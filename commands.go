@@ -21,11 +21,11 @@ import (
 // cmdMigrate applies the embedded migrations (also done at every start).
 func cmdMigrate(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
-	db, _, closers, err := openStorage(ctx, cfg, logger)
+	db, _, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer closeAll(closers)
+	defer db.Close()
 	fmt.Fprintf(stdout, "database (%s) is at the latest schema\n", db.Dialect())
 	return nil
 }
@@ -43,11 +43,11 @@ func cmdImport(ctx context.Context, cfg config.Config, args []string, stdout, st
 		return usageError{"import-members needs exactly one FILE (CSV or XLSX)"}
 	}
 	logger := newLogger(cfg, stderr)
-	db, _, closers, err := openStorage(ctx, cfg, logger)
+	db, _, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer closeAll(closers)
+	defer db.Close()
 	im := &roster.Importer{Store: db, Opts: roster.Options{DryRun: *dry, BatchSize: *batch}}
 	start := time.Now()
 	rep, err := im.ImportFile(ctx, fs.Arg(0))
@@ -152,10 +152,4 @@ func localBase(cfg config.Config) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
-}
-
-func closeAll(closers []func() error) {
-	for i := len(closers) - 1; i >= 0; i-- {
-		closers[i]()
-	}
 }

@@ -81,11 +81,11 @@ func cmdKeywords(ctx context.Context, cfg config.Config, args []string, stdout, 
 	default:
 		return usageError{fmt.Sprintf("unknown keywords command %q", sub)}
 	}
-	db, _, closers, err := openStorage(ctx, cfg, newLogger(cfg, stderr))
+	db, _, err := openDB(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
-	defer closeAll(closers)
+	defer db.Close()
 	return run(db)
 }
 

@@ -53,40 +53,34 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// openStorage opens the database (MySQL or embedded), migrates it, and opens
-// the kv store (Redis or in-process).
-func openStorage(ctx context.Context, cfg config.Config, logger *slog.Logger) (*storage.DB, kv.Store, []func() error, error) {
-	var closers []func() error
+// openDB opens the database (MySQL or embedded) and migrates it. It also
+// returns the PII cipher, made from UNIONBOT_SECRET_KEY (or, in local mode, a
+// key generated once in the data directory).
+func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*storage.DB, *pii.Cipher, error) {
 	key := cfg.SecretKey
 	if len(key) == 0 {
 		var err error
 		if key, err = config.EnsureSecretKey(cfg.DataDir); err != nil {
-			return nil, nil, nil, fmt.Errorf("local secret key: %w", err)
+			return nil, nil, fmt.Errorf("local secret key: %w", err)
 		}
 	}
 	cipher, err := pii.NewCipher(key)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("secret key: %w", err)
+		return nil, nil, fmt.Errorf("secret key: %w", err)
 	}
 	db, err := storage.Open(ctx, storage.Options{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Cipher: cipher})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open database: %w", err)
+		return nil, nil, fmt.Errorf("open database: %w", err)
 	}
-	closers = append(closers, db.Close)
 	applied, err := db.Migrate(ctx)
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, fmt.Errorf("migrate: %w", err)
+		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
 	if len(applied) > 0 {
 		logger.InfoContext(ctx, "migrations applied", "dialect", db.Dialect(), "versions", applied)
 	}
-	store, closeKV, err := openKV(ctx, cfg)
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	return db, store, append(closers, closeKV), nil
+	return db, cipher, nil
 }
 
 // openKV opens Redis when configured, else an in-process store.
@@ -107,11 +101,17 @@ func openKV(ctx context.Context, cfg config.Config) (kv.Store, func() error, err
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL string) (*app, error) {
 	a := &app{cfg: cfg, logger: logger, baseURL: baseURL, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var err error
-	a.db, a.kv, a.closers, err = openStorage(ctx, cfg, logger)
+	db, cipher, err := openDB(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
+	a.db, a.closers = db, []func() error{db.Close}
+	store, closeKV, err := openKV(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.kv, a.closers = store, append(a.closers, closeKV)
 	ok := false
 	defer func() {
 		if !ok {
@@ -144,7 +144,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	if err := svc.SeedDefaults(ctx); err != nil {
 		return nil, fmt.Errorf("seed defaults: %w", err)
 	}
-	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL})
+	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL, Sealer: cipher})
 	a.callback = bot.NewCallback(bot.CallbackOptions{
 		WeChat: wx, Engine: engine, Store: a.kv, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
 		Observe: newCallbackMetrics(a.registry),
@@ -292,7 +292,12 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown", "err", err)
 	}
-	if err := a.callback.Wait(sctx); err != nil {
+	// Late handlers (replies going out as customer-service messages) get
+	// their own budget: a member's handler is bounded by the conversation
+	// lock (27 s), and storage closes only after they are done.
+	wctx, cancelWait := context.WithTimeout(context.Background(), max(cfg.ShutdownTimeout, 30*time.Second))
+	defer cancelWait()
+	if err := a.callback.Wait(wctx); err != nil {
 		logger.Warn("late replies not finished", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

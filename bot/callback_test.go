@@ -763,3 +763,27 @@ func BenchmarkCallback(b *testing.B) {
 		}
 	}
 }
+
+// TestRetryTakesOverFromDeadReplica: the replica that claimed a delivery died
+// before finishing (its "processing" marker is left behind, with the short
+// claim TTL). WeChat's retry must run the message rather than answer
+// "success" with nothing ever processed.
+func TestRetryTakesOverFromDeadReplica(t *testing.T) {
+	for _, st := range wxStores {
+		t.Run(st.name, func(t *testing.T) {
+			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: time.Second})
+			m := wechattest.TextMsg("oDead", "你好")
+			key := "wx:dedup:oDead:" + strconv.FormatInt(m.MsgID, 10)
+			if err := h.store.Set(t.Context(), key, []byte(dedupProcessing), 300*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := h.client.Do(t.Context(), wxPrepare(t, h, m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Text != "echo:你好" || h.engine.Calls("oDead") != 1 {
+				t.Fatalf("reply %q, engine calls %d; want the message processed once", resp.Text, h.engine.Calls("oDead"))
+			}
+		})
+	}
+}

@@ -27,6 +27,8 @@ type Deps struct {
 	Router     *Router
 	Logger     *slog.Logger
 	SessionTTL time.Duration
+	// Sealer encrypts sessions at rest (nil: plain JSON).
+	Sealer Sealer
 	// LockTTL bounds how long a crashed replica can hold a member's lock.
 	LockTTL time.Duration
 }
@@ -41,7 +43,7 @@ func New(d Deps) *Bot {
 	}
 	return &Bot{
 		store:    d.Store,
-		sessions: NewSessions(d.Store, d.SessionTTL),
+		sessions: NewSessions(d.Store, d.SessionTTL, d.Sealer),
 		router:   d.Router,
 		logger:   d.Logger,
 		lockTTL:  d.LockTTL,
@@ -57,6 +59,11 @@ func (b *Bot) Handle(ctx context.Context, in Input) (Reply, error) {
 		return Reply{}, fmt.Errorf("lock conversation: %w", err)
 	}
 	defer unlock()
+	// The lock expires after lockTTL even if we still hold it (so a crashed
+	// replica cannot block a member); stop our own work before that, so two
+	// handlers never run for one member at once.
+	ctx, cancel := context.WithTimeout(ctx, b.lockTTL-b.lockTTL/10)
+	defer cancel()
 	s, err := b.sessions.Load(ctx, in.OpenID)
 	if err != nil {
 		return Reply{}, err
@@ -66,7 +73,10 @@ func (b *Bot) Handle(ctx context.Context, in Input) (Reply, error) {
 		return Reply{}, err
 	}
 	if err := b.sessions.Save(ctx, s); err != nil {
-		return Reply{}, err
+		// The work is done (a bind, a submission): answering "busy" now would
+		// invite the member to do it again. Say what happened; at worst the
+		// conversation resumes from the previous step.
+		b.logger.ErrorContext(ctx, "save session", "open_id", in.OpenID, "err", err)
 	}
 	return rep, nil
 }

@@ -164,16 +164,24 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 		force = true
 	}
 	res, err := t.fetch.GetAccessTokenDirectly(ctx, force)
+	if err != nil && force {
+		// Forced refreshes are rationed by WeChat; when one is refused, the
+		// token the normal fetch returns is the best there is. Clear the flag
+		// so every replica does not keep asking for a forced refresh.
+		t.logger.WarnContext(ctx, "forced token refresh failed, fetching normally", "err", err)
+		if derr := t.store.Delete(ctx, tokenForceKey(t.appID)); derr != nil {
+			t.logger.WarnContext(ctx, "clear token refresh flag", "err", derr)
+		}
+		force = false
+		res, err = t.fetch.GetAccessTokenDirectly(ctx, false)
+	}
 	if err != nil {
 		return "", apiError("fetch access token", err)
 	}
 	if res.AccessToken == "" {
 		return "", errors.New("fetch access token: empty token")
 	}
-	ttl := time.Duration(res.ExpiresIn)*time.Second - tokenMargin
-	if ttl < tokenMinTTL {
-		ttl = tokenMinTTL
-	}
+	ttl := tokenTTL(time.Duration(res.ExpiresIn) * time.Second)
 	if err := t.store.Set(ctx, tokenKey(t.appID), []byte(res.AccessToken), ttl); err != nil {
 		// The token is good; the next call will fetch again, which the
 		// stable endpoint tolerates (it returns the same token).
@@ -186,6 +194,17 @@ func (t *Tokens) Token(ctx context.Context) (string, error) {
 	}
 	t.logger.InfoContext(ctx, "access token fetched", "force_refresh", force, "ttl", ttl.String())
 	return res.AccessToken, nil
+}
+
+// tokenTTL is how long a token that expires in expiresIn is cached: with a
+// safety margin, and never past its real expiry (a stable token may come back
+// with little time left).
+func tokenTTL(expiresIn time.Duration) time.Duration {
+	ttl := expiresIn - tokenMargin
+	if ttl < tokenMinTTL {
+		ttl = min(tokenMinTTL, expiresIn/2)
+	}
+	return max(ttl, time.Second)
 }
 
 func (t *Tokens) cached(ctx context.Context) (string, error) {

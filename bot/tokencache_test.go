@@ -164,3 +164,48 @@ func TestKVCacheAdapter(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenTTLNeverOutlivesTheToken(t *testing.T) {
+	for _, c := range []struct{ in, want time.Duration }{
+		{7200 * time.Second, 7200*time.Second - tokenMargin},
+		{400 * time.Second, 100 * time.Second},
+		{320 * time.Second, tokenMinTTL},
+		{30 * time.Second, 15 * time.Second},
+		{0, time.Second},
+	} {
+		if got := tokenTTL(c.in); got != c.want {
+			t.Errorf("tokenTTL(%v) = %v, want %v", c.in, got, c.want)
+		}
+		if c.in > 0 && tokenTTL(c.in) > c.in {
+			t.Errorf("tokenTTL(%v) outlives the token", c.in)
+		}
+	}
+}
+
+// TestRefusedForcedRefreshFallsBack: WeChat rations forced refreshes; when one
+// is refused, the normal fetch is used and the flag cleared, so replicas do
+// not keep asking.
+func TestRefusedForcedRefreshFallsBack(t *testing.T) {
+	wxSaveGlobals(t)
+	store := wxMemory(t)
+	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{})
+	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)}, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	tok, err := wc.Tokens().Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wc.Tokens().Invalidate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	emu.FailNext(wechattest.PathStableToken, 45009, 1)
+	if _, err := wc.Tokens().Token(ctx); err != nil {
+		t.Fatalf("token after a refused forced refresh: %v", err)
+	}
+	if _, err := store.Get(ctx, tokenForceKey(wxTestAppID)); err == nil {
+		t.Error("force-refresh flag still set")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Keyword rule match kinds (the same strings as storage.MatchExact etc.).
@@ -119,7 +120,12 @@ func (r *Rules) Match(text string) (Rule, bool) {
 				return c.Rule, true
 			}
 		case MatchContains:
-			if strings.Contains(light, c.light) || (c.norm != "" && strings.Contains(norm, c.norm)) {
+			// The Normalize form helps with synonyms, but it also drops
+			// fillers: "在吗" shrinks to "在", which would then be found in
+			// "我在工地受伤了". Use it only when it kept the pattern whole.
+			useNorm := c.norm != "" && utf8.RuneCountInString(c.norm) >= 2 &&
+				utf8.RuneCountInString(c.norm) >= utf8.RuneCountInString(c.light)
+			if strings.Contains(light, c.light) || (useNorm && strings.Contains(norm, c.norm)) {
 				return c.Rule, true
 			}
 		}

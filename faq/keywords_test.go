@@ -96,3 +96,23 @@ func TestNilRules(t *testing.T) {
 		t.Error("nil rules matched")
 	}
 }
+
+func TestContainsRuleDoesNotShrinkToOneCharacter(t *testing.T) {
+	rules, errs := CompileRules([]Rule{
+		{ID: 1, Pattern: "在吗", Match: MatchContains, Reply: "在的"},
+		{ID: 2, Pattern: "有没有", Match: MatchContains, Reply: "有"},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, q := range []string{"我在工地受伤了怎么办", "现在能交会费", "有什么活动"} {
+		if r, ok := rules.Match(q); ok {
+			t.Errorf("%q matched rule %d (%q)", q, r.ID, r.Pattern)
+		}
+	}
+	for _, q := range []string{"你好在吗", "在吗？", "工会有没有法律援助"} {
+		if _, ok := rules.Match(q); !ok {
+			t.Errorf("%q did not match", q)
+		}
+	}
+}

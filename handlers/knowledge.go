@@ -14,11 +14,12 @@ import (
 )
 
 const (
-	msgAnswerTail = "回复“菜单”查看更多服务。"
-	msgDidYouMean = "您是想问："
-	msgPickChoice = "回复序号查看答案；都不是的话，可以换个说法再问，或回复“人工”。"
-	msgNoSuchFAQ  = "没有第%d条常见问题。回复“常见问题”查看问题列表。"
-	msgNotKnown   = `抱歉，这个问题我还不会回答。
+	msgAnswerTail  = "回复“菜单”查看更多服务。"
+	msgDidYouMean  = "您是想问："
+	msgPickChoice  = "回复序号查看答案；都不是的话，可以换个说法再问，或回复“人工”。"
+	msgNoSuchFAQ   = "没有第%d条常见问题。回复“常见问题”查看问题列表。"
+	msgChoiceRange = "请回复1到%d选择上面的问题；如果要看第%[2]d条常见问题，请再回复一次“%[2]d”。"
+	msgNotKnown    = `抱歉，这个问题我还不会回答。
 您可以换个说法再问，
 回复“菜单”查看可以办理的服务，
 或回复“人工”联系工作人员。`
@@ -184,10 +185,16 @@ func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.
 		return bot.Text(msg), nil
 	}
 	if n, ok := faq.ParseShortcut(text); ok {
-		if ids := parseChoices(choices); n >= 1 && int(n) <= len(ids) {
-			if e, ok := kb.entries[ids[n-1]]; ok {
-				return bot.Text(answerText(e)), nil
+		if ids := parseChoices(choices); len(ids) > 0 {
+			if n >= 1 && int(n) <= len(ids) {
+				if e, ok := kb.entries[ids[n-1]]; ok {
+					return bot.Text(answerText(e)), nil
+				}
 			}
+			// Not one of the offered choices: ask rather than answer an
+			// unrelated FAQ entry. The choices are forgotten, so the same
+			// number typed again means FAQ entry n.
+			return bot.Text(fmt.Sprintf(msgChoiceRange, len(ids), n)), nil
 		}
 		if e, ok := kb.entries[n]; ok {
 			return bot.Text(answerText(e)), nil

@@ -314,3 +314,30 @@ func TestSmallTalkBeforeFAQButAfterKeywordRules(t *testing.T) {
 		}
 	})
 }
+
+func TestNumberOutsideOfferedChoicesAsksAgain(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.seedFAQs()
+		// Offer choices by asking something middling, found via the matcher.
+		ix := defaultIndex(t)
+		q := ""
+		for _, cand := range []string{"我想咨询一下工资被拖欠了怎么办", "会员有什么用", "工会能帮我什么"} {
+			if lvl, _ := ix.Match(cand); lvl == faq.Middling {
+				q = cand
+				break
+			}
+		}
+		if q == "" {
+			t.Skip("no middling query in the candidates for this knowledge base")
+		}
+		if got := f.say("o-range", q); !strings.Contains(got, "您是想问") {
+			t.Fatalf("%q → %q, want choices", q, got)
+		}
+		if got := f.say("o-range", "5"); !strings.Contains(got, "请回复1到3") {
+			t.Fatalf("5 after choices → %q", got)
+		}
+		if got := f.say("o-range", "5"); !strings.Contains(got, "【") {
+			t.Fatalf("5 again → %q, want FAQ entry 5", got)
+		}
+	})
+}

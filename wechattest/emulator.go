@@ -117,6 +117,10 @@ type EmulatorOptions struct {
 	// MaxRecords bounds the kept Sent records (oldest dropped first); 0 keeps
 	// all. Count keeps counting regardless.
 	MaxRecords int
+	// MaxMedia bounds the media kept (uploads from the chat pages, media the
+	// bot uploads); the oldest go first, as WeChat drops temporary media
+	// after 3 days. 0 means 1000.
+	MaxMedia int
 	// TokenTTL is the lifetime of an access token; 0 means 7200 s.
 	TokenTTL time.Duration
 	// OldTokenGrace is how long older tokens stay valid after /cgi-bin/token
@@ -257,7 +261,27 @@ func (e *Emulator) User(openid string) UserState {
 func (e *Emulator) AddMedia(mediaID, contentType string, data []byte) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.media[mediaID] = mediaItem{contentType: contentType, data: append([]byte(nil), data...), created: e.now()}
+	e.putMediaLocked(mediaID, mediaItem{contentType: contentType, data: append([]byte(nil), data...), created: e.now()})
+}
+
+// putMediaLocked stores media, dropping the oldest beyond MaxMedia so a local
+// server that anyone can upload photos to stays bounded in memory.
+func (e *Emulator) putMediaLocked(id string, m mediaItem) {
+	e.media[id] = m
+	limit := e.opts.MaxMedia
+	if limit <= 0 {
+		limit = 1000
+	}
+	for len(e.media) > limit {
+		oldest, first := "", true
+		var at time.Time
+		for k, v := range e.media {
+			if first || v.created.Before(at) {
+				oldest, at, first = k, v.created, false
+			}
+		}
+		delete(e.media, oldest)
+	}
 }
 
 // Media returns registered or uploaded media.
@@ -444,7 +468,7 @@ func (e *Emulator) StoreMedia(_ context.Context, contentType string, data []byte
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	id := e.newMediaIDLocked()
-	e.media[id] = mediaItem{contentType: contentType, data: append([]byte(nil), data...), created: e.now()}
+	e.putMediaLocked(id, mediaItem{contentType: contentType, data: append([]byte(nil), data...), created: e.now()})
 	return id, nil
 }
 

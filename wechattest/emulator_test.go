@@ -374,3 +374,25 @@ func BenchmarkEmulatorCustomSend(b *testing.B) {
 		}
 	}
 }
+
+func TestEmulatorMediaBounded(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := NewEmulator(EmulatorOptions{MaxMedia: 2, Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	var ids []string
+	for i := range 3 {
+		id, err := e.StoreMedia(t.Context(), "image/png", []byte{byte(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, _, ok := e.Media(ids[0]); ok {
+		t.Error("oldest media kept beyond MaxMedia")
+	}
+	for _, id := range ids[1:] {
+		if _, _, ok := e.Media(id); !ok {
+			t.Errorf("media %s dropped", id)
+		}
+	}
+}
