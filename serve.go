@@ -127,7 +127,17 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		a.emulator = wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: localAppID, AppSecret: localSecret, StrictTemplates: true, MaxRecords: 10000})
 		wcfg.AppID, wcfg.Secret = localAppID, localSecret
 		if wcfg.APIBase == "" {
-			wcfg.APIBase = baseURL + localPrefix + "/wechat"
+			// The bot reaches its emulator on a private loopback listener
+			// that closes only with storage, after late replies are out:
+			// the public one stops accepting first at shutdown.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return nil, fmt.Errorf("emulator listener: %w", err)
+			}
+			emuSrv := &http.Server{Handler: a.emulator, ReadHeaderTimeout: 5 * time.Second}
+			go emuSrv.Serve(ln)
+			a.closers = append(a.closers, emuSrv.Close)
+			wcfg.APIBase = selfURL(ln.Addr())
 		}
 	}
 	wx, err := bot.NewWeChat(wcfg, a.kv, logger)
