@@ -68,7 +68,7 @@ func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*stora
 	if err != nil {
 		return nil, nil, fmt.Errorf("secret key: %w", err)
 	}
-	db, err := storage.Open(ctx, storage.Options{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Cipher: cipher})
+	db, err := storage.Open(ctx, storage.Options{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Cipher: cipher, Logger: logger})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database: %w", err)
 	}

@@ -27,7 +27,7 @@ const (
 只需两步：姓名、身份证号后6位，信息仅用于核对会员身份。`
 	msgAskName    = "请输入您的姓名（与工会登记的一致）。"
 	msgAskIDSix   = "请输入您的身份证号码后6位（最后一位是X的，输入X）。"
-	msgBadName    = "请输入您本人的真实姓名，2到6个汉字；少数民族姓名可带“·”，如“阿依古丽·买买提”。"
+	msgBadName    = "请输入您本人的真实姓名（与工会登记的一致）；少数民族姓名可带“·”，如“阿依古丽·买买提”。"
 	msgNameNotQ   = "这一步需要输入您的姓名。如有其他问题，可以先回复“取消”，再提问。"
 	msgBadIDSix   = "请输入身份证号码的后6位：6位数字，最后一位可能是X。"
 	msgBadIDFull  = "这个身份证号码校验不通过，请核对；也可以只输入后6位。"
@@ -152,40 +152,32 @@ var chatter = map[string]bool{
 	"你好": true, "您好": true, "谢谢": true, "好的": true, "不知道": true, "没有": true,
 	"是的": true, "不是": true, "知道了": true, "收到": true, "哈哈": true, "嗯嗯": true,
 	"在不在": true, "不要": true, "不用": true, "算了吧": true, "绑定": true, "会员": true,
+	"ok": true, "hi": true, "hello": true, "yes": true, "no": true, "thanks": true, "help": true,
 }
 
-// nameDots are the look-alikes of the middle dot in minority names.
-var nameDots = strings.NewReplacer("•", "·", "・", "·", "．", "·", "‧", "·", "･", "·", ".", "·", "。", "·")
-
-// checkName accepts 2–6 Han characters, or Han parts joined by "·" (up to 20
-// characters in all, as in 阿依古丽·买买提).
+// checkName accepts a name the roster may hold: after pii.NormalizeName (which
+// storage applies too: no spaces, one middle dot "·"), 2–20 characters of Han
+// characters and Latin letters, parts joined by "·" (阿依古丽·买买提).
 func checkName(_ context.Context, _ *bot.Session, v string) (string, error) {
 	for _, q := range questionMarkers {
 		if strings.Contains(v, q) {
 			return "", bot.Userf(msgNameNotQ)
 		}
 	}
-	v = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, nameDots.Replace(v))
+	v = pii.NormalizeName(v)
 	v = strings.TrimFunc(v, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) })
-	if chatter[v] {
+	if chatter[strings.ToLower(v)] {
 		return "", bot.Userf(msgBadName)
 	}
-	n := utf8.RuneCountInString(v)
-	parts := strings.Split(v, "·")
-	if len(parts) == 1 && (n < 2 || n > 6) || len(parts) > 1 && n > 20 {
+	if n := utf8.RuneCountInString(v); n < 2 || n > 20 {
 		return "", bot.Userf(msgBadName)
 	}
-	for _, p := range parts {
+	for _, p := range strings.Split(v, "·") {
 		if p == "" {
 			return "", bot.Userf(msgBadName)
 		}
 		for _, r := range p {
-			if !unicode.Is(unicode.Han, r) {
+			if !unicode.Is(unicode.Han, r) && !(unicode.Is(unicode.Latin, r) && unicode.IsLetter(r)) {
 				return "", bot.Userf(msgBadName)
 			}
 		}
@@ -272,9 +264,9 @@ func (s *Service) submitBind(ctx context.Context, sess *bot.Session, data map[st
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("bind member: %w", err)
 	}
-	if err := s.kv.Delete(ctx, bindFailPrefix+openID); err != nil {
-		s.logger.WarnContext(ctx, "reset bind failures", "open_id", openID, "err", err)
-	}
+	// The failure count is not reset here: it runs out with its window. Resetting it would
+	// let someone guess at another person's details, bind their own membership, unbind and
+	// guess again without ever being locked out.
 	s.audit(ctx, openID, "member.bind", m)
 	s.logger.InfoContext(ctx, "member bound", "open_id", openID, "member_id", m.ID)
 	return bot.Text(fmt.Sprintf(msgBindOK, pii.MaskName(m.Name), pii.MaskMemberNo(m.MemberNo), m.UnitName)), nil

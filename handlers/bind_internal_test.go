@@ -21,8 +21,19 @@ func TestCheckName(t *testing.T) {
 		{in: "阿依古丽.买买提", want: "阿依古丽·买买提"},
 		{in: "阿卜杜热合曼·阿卜杜拉·买买提明", want: "阿卜杜热合曼·阿卜杜拉·买买提明"},
 		{in: "张", bad: true},
-		{in: "张三李四王五赵", bad: true},
-		{in: "zhang san", bad: true},
+		{in: "张三李四王五赵", want: "张三李四王五赵"}, // 7 Han characters, no dot
+		{in: "zhang san", want: "zhangsan"},
+		{in: "Aygul Mamat", want: "AygulMamat"},
+		{in: "Ａｙｇｕｌ・Ｍａｍａｔ", want: "Aygul·Mamat"},
+		{in: "王 五", want: "王五"},
+		{in: "王\u3000五", want: "王五"},
+		{in: "阿依古丽・买买提", want: "阿依古丽·买买提"},
+		{in: "阿依古丽 ． 买买提", want: "阿依古丽·买买提"},
+		{in: "张三李四王五赵钱孙李周吴郑王冯陈褚卫蒋沈", want: "张三李四王五赵钱孙李周吴郑王冯陈褚卫蒋沈"}, // 20
+		{in: "张三李四王五赵钱孙李周吴郑王冯陈褚卫蒋沈韩", bad: true},                   // 21
+		{in: "a", bad: true},
+		{in: "OK", bad: true},
+		{in: "张_三", bad: true},
 		{in: "张3", bad: true},
 		{in: "·张三", want: "张三"},
 		{in: "张··三", bad: true},

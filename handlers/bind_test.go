@@ -63,7 +63,7 @@ func TestBindWrongInfoCountsTries(t *testing.T) {
 		if _, err := f.db.MemberByOpenID(t.Context(), me); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("member by openid after failed binds: err %v, want ErrNotFound", err)
 		}
-		// A success resets the count.
+		// The right details still bind (the count is not reset: see TestBindSuccessKeepsFailureCount).
 		mustContain(t, f.bind(me, zhang), "绑定成功")
 		if m, err := f.db.MemberByNo(t.Context(), zhang.no); err != nil || m.OpenID != me {
 			t.Errorf("member after bind: openid %q err %v, want %q", m.OpenID, err, me)
@@ -327,5 +327,64 @@ func TestLogsHoldNoPII(t *testing.T) {
 		for _, p := range []person{li, wang, zhang} {
 			mustNotContain(t, log, p.name, p.last6(t), p.id(t))
 		}
+	})
+}
+
+// A member binds whatever spacing or middle-dot look-alike the roster used for the name
+// and whichever the member types; Latin-script names bind too.
+func TestBindRosterNameForms(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		people := []struct {
+			p     person
+			typed string
+		}{
+			{person{no: "HQ2024000201", name: "王 五", id17: "15062719850312431"}, "王五"},
+			{person{no: "HQ2024000202", name: "热依拉•买买提", id17: "15062719850312432"}, "热依拉·买买提"},
+			{person{no: "HQ2024000203", name: "古丽・艾力", id17: "15062719850312433"}, "古丽 . 艾力"},
+			{person{no: "HQ2024000204", name: "Aygul Mamat", id17: "15062719850312434"}, "Aygul Mamat"},
+			{person{no: "HQ2024000205", name: "欧阳娜娜娜娜娜", id17: "15062719850312435"}, "欧阳娜娜娜娜娜"},
+		}
+		recs := make([]storage.MemberRecord, len(people))
+		for i, c := range people {
+			recs[i] = storage.MemberRecord{MemberNo: c.p.no, Name: c.p.name, IDNumber: c.p.id(t),
+				UnitName: "县水务公司工会", Status: storage.StatusActive}
+		}
+		out, err := f.db.UpsertMembers(t.Context(), recs)
+		if err != nil {
+			t.Fatalf("upsert: %v", err)
+		}
+		for i, o := range out {
+			if o.Err != nil {
+				t.Fatalf("upsert %s: %v", people[i].p.no, o.Err)
+			}
+		}
+		for i, c := range people {
+			me := fmt.Sprintf("oid-name-form-%d", i)
+			f.say(me, "绑定")
+			mustContain(t, f.say(me, c.typed), "第2/2步")
+			mustContain(t, f.say(me, c.p.last6(t)), "绑定成功", pii.MaskMemberNo(c.p.no))
+			if m, err := f.db.MemberByOpenID(t.Context(), me); err != nil || m.MemberNo != c.p.no {
+				t.Errorf("%q typed for roster name %q: bound %q, err %v", c.typed, c.p.name, m.MemberNo, err)
+			}
+		}
+	})
+}
+
+// A successful bind does not reset the failure count, so binding one's own membership and
+// unbinding again gives no fresh tries at someone else's details.
+func TestBindSuccessKeepsFailureCount(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.seedRoster()
+		const me = "oid-guesser"
+		guess := person{name: li.name, id17: "15062719900101163"}
+		for i := 4; i >= 1; i-- {
+			mustContain(t, f.bind(me, guess), fmt.Sprintf("还可以再试%d次", i))
+		}
+		mustContain(t, f.bind(me, zhang), "绑定成功")
+		f.say(me, "解绑")
+		mustContain(t, f.say(me, "确认"), "已解除绑定")
+		got := f.bind(me, guess)
+		mustContain(t, got, "连续5次", "暂时锁定")
+		mustContain(t, f.say(me, "绑定"), "绑定已暂时锁定")
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -48,6 +50,8 @@ type Options struct {
 	Cipher *pii.Cipher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Logger receives warnings (such as a migration recorded without running); none when nil.
+	Logger *slog.Logger
 }
 
 // DB is the storage handle. It is safe for concurrent use.
@@ -60,6 +64,7 @@ type DB struct {
 	dialect string
 	cipher  *pii.Cipher
 	clock   func() time.Time
+	logger  *slog.Logger
 }
 
 // Open connects to the database and pings it. It does not migrate; call Migrate.
@@ -71,7 +76,11 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	db := &DB{cipher: o.Cipher, clock: clock}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{cipher: o.Cipher, clock: clock, logger: logger}
 	var err error
 	if o.MySQLDSN != "" {
 		db.dialect = DialectMySQL
@@ -284,20 +293,41 @@ func runTx(ctx context.Context, b beginner, fn func(tx *sqlx.Tx) error) error {
 	return nil
 }
 
+// lockPoll bounds one GET_LOCK call, so that a long wait is a loop of short ones.
+const lockPoll = 5 * time.Second
+
 // withNamedLock runs fn on one pinned MySQL connection while it holds GET_LOCK(name), so
-// that the same work from several replicas runs one at a time.
+// that the same work from several replicas runs one at a time. It waits for the lock up to
+// wait, or until ctx's deadline when that comes first.
 func (db *DB) withNamedLock(ctx context.Context, name string, wait time.Duration, fn func(conn *sqlx.Conn) error) error {
 	conn, err := db.w.Connx(ctx)
 	if err != nil {
 		return fmt.Errorf("pin connection: %w", err)
 	}
 	defer conn.Close()
-	var got sql.NullInt64
-	if err := conn.QueryRowxContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
-		return fmt.Errorf("get lock %s: %w", name, err)
+	deadline := time.Now().Add(wait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
-	if !got.Valid || got.Int64 != 1 {
-		return fmt.Errorf("get lock %s: not granted within %s", name, wait)
+	for {
+		// GET_LOCK takes whole seconds; 0 tries once without waiting.
+		secs := int(math.Ceil(min(time.Until(deadline), lockPoll).Seconds()))
+		var got sql.NullInt64
+		if err := conn.QueryRowxContext(ctx, "SELECT GET_LOCK(?, ?)", name, max(secs, 0)).Scan(&got); err != nil {
+			return fmt.Errorf("get lock %s: %w", name, err)
+		}
+		if got.Valid && got.Int64 == 1 {
+			break
+		}
+		if !got.Valid {
+			return fmt.Errorf("get lock %s: the server refused the lock", name)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("get lock %s: %w", name, err)
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("get lock %s: not granted within %s", name, wait)
+		}
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

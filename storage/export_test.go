@@ -71,3 +71,12 @@ func RawRows(ctx context.Context, db *DB, query string, args ...any) ([][]string
 
 // ScrubPII exposes the audit guard.
 var ScrubPII = scrubPII
+
+// MigrateLockWait is how long Migrate waits for another replica's migrations on MySQL.
+const MigrateLockWait = migrateLockWait
+
+// Exec runs a statement on the writer, for tests that set up a state by hand.
+func Exec(ctx context.Context, db *DB, query string, args ...any) error {
+	_, err := db.w.ExecContext(ctx, query, args...)
+	return err
+}

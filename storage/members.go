@@ -16,13 +16,19 @@ package storage
 //     validates first, so this is a safety net).
 //
 // Other records get Inserted, Updated or Unchanged (the stored row already says the same).
+// A field named in MemberRecord.Keep keeps its stored value for an existing member (kept
+// enrollment years are not rewritten) and is none / the default for a new one; such a record
+// is Unchanged when its other fields equal the stored ones. A record that changes the ID
+// number behind an existing member number drops that member's WeChat binding (open_id,
+// bound_at) and, when one existed, writes an audit entry "member.unbind.id_changed" in the
+// same transaction.
 // The error return is non-nil only when the whole batch failed (database down, context
 // cancelled): then none of the batch was stored and the slice is nil. A batch is one
 // transaction; the importer sends about 1,000 records per call.
 //
 // Personal information (name, ID number, phone) is stored encrypted with the cipher and found
 // by keyed hash: id_number_hash = Hash("id_number", ID), bind_hash = Hash("bind",
-// name+"|"+last 6 of the ID, upper-case X), phone_hash = Hash("phone", phone). row_hash is a
+// pii.NormalizeName(name)+"|"+last 6 of the ID, upper-case X), phone_hash = Hash("phone", phone). row_hash is a
 // keyed hash of the whole normalised record, so an unchanged re-import writes nothing.
 
 import (
@@ -70,7 +76,11 @@ type memberIn struct {
 	idHash, bindHash, phoneHash, rowHash    string
 	nameEnc, idEnc, phoneEnc                string // filled by encrypt, kept across retries
 	encrypted                               bool
+	keep                                    KeepFields // fields an existing member keeps
 }
+
+// keeps reports whether the record leaves any stored field as it is.
+func (m *memberIn) keeps() bool { return m.keep != KeepFields{} }
 
 // UpsertMembers stores roster records keyed by member number; see the contract at the top
 // of this file.
@@ -133,6 +143,18 @@ func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
 		unit:     strings.TrimSpace(rec.UnitName),
 		status:   strings.TrimSpace(rec.Status),
 		joined:   dateOnly(rec.JoinedOn),
+		keep:     rec.Keep,
+	}
+	// A kept field is "none" / the default for a new member; an existing member's stored
+	// value replaces it in upsertChunk.
+	if m.keep.Phone {
+		m.phone = ""
+	}
+	if m.keep.JoinedOn {
+		m.joined = sql.NullTime{}
+	}
+	if m.keep.Status {
+		m.status = ""
 	}
 	invalid := func(format string, args ...any) error {
 		no := m.no
@@ -166,6 +188,9 @@ func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
 		return nil, invalid("unknown status %q", m.status)
 	}
 	for _, y := range rec.MutualAidYears {
+		if m.keep.MutualAidYears {
+			break
+		}
 		if y < 1900 || y > 2999 {
 			return nil, invalid("mutual-aid year %d out of range", y)
 		}
@@ -175,7 +200,16 @@ func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
 	m.years = slices.Compact(m.years)
 
 	m.idHash = db.cipher.Hash(hashIDNumber, m.idNumber)
-	m.bindHash = db.cipher.Hash(hashBind, bindKey(m.name, lastN(m.idNumber, 6)))
+	m.bindHash = db.cipher.Hash(hashBind, bindKey(pii.NormalizeName(m.name), lastN(m.idNumber, 6)))
+	db.hashPhoneAndRow(m)
+	return m, nil
+}
+
+// hashPhoneAndRow (re)computes the hashes of the fields a record may keep. The row hash
+// covers every stored field, the bind hash included, so that a change of how the bind hash
+// is derived makes the next import rewrite the rows.
+func (db *DB) hashPhoneAndRow(m *memberIn) {
+	m.phoneHash = ""
 	if m.phone != "" {
 		m.phoneHash = db.cipher.Hash(hashPhone, m.phone)
 	}
@@ -188,9 +222,91 @@ func (db *DB) prepareMember(rec MemberRecord) (*memberIn, error) {
 		years[i] = strconv.Itoa(y)
 	}
 	m.rowHash = db.cipher.Hash(hashRow, strings.Join([]string{
-		m.no, m.name, m.idNumber, m.phone, m.unit, joined, m.status, strings.Join(years, ";"),
+		m.no, m.name, m.idNumber, m.phone, m.unit, joined, m.status, strings.Join(years, ";"), m.bindHash,
 	}, "\x1f"))
-	return m, nil
+}
+
+const selectKeptFields = `SELECT m.member_no, m.phone_enc, m.joined_on, m.status,
+    (SELECT GROUP_CONCAT(e.year) FROM mutual_aid_enrollments e WHERE e.member_id = m.id) AS years
+FROM members m WHERE m.member_no IN (?)`
+
+type keptRow struct {
+	MemberNo string         `db:"member_no"`
+	PhoneEnc string         `db:"phone_enc"`
+	JoinedOn sql.NullTime   `db:"joined_on"`
+	Status   string         `db:"status"`
+	Years    sql.NullString `db:"years"`
+}
+
+// applyKept sets the fields each record keeps: an existing member's stored values, the
+// defaults for a new one. It runs on every transaction attempt, so a retry starts over.
+func (db *DB) applyKept(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, existing map[string]existingMember) error {
+	var nos []string
+	for _, m := range chunk {
+		if _, ok := existing[m.no]; ok && m.keeps() {
+			nos = append(nos, m.no)
+		}
+	}
+	stored := make(map[string]keptRow, len(nos))
+	if len(nos) > 0 {
+		var rows []keptRow
+		if err := selectIn(ctx, tx, &rows, selectKeptFields, nos); err != nil {
+			return fmt.Errorf("read kept member fields: %w", err)
+		}
+		for _, r := range rows {
+			stored[r.MemberNo] = r
+		}
+	}
+	for _, m := range chunk {
+		if !m.keeps() {
+			continue
+		}
+		r, ok := stored[m.no]
+		if !ok {
+			r = keptRow{Status: StatusActive} // a new member: none / the default
+		}
+		if m.keep.Phone {
+			phone, err := db.decrypt(r.PhoneEnc)
+			if err != nil {
+				return fmt.Errorf("decrypt phone of member %s: %w", m.no, err)
+			}
+			if phone != m.phone {
+				m.phone, m.encrypted = phone, false
+			}
+		}
+		if m.keep.JoinedOn {
+			m.joined = dateOnly(timeOf(r.JoinedOn))
+		}
+		if m.keep.Status {
+			m.status = r.Status
+		}
+		if m.keep.MutualAidYears {
+			years, err := parseYears(r.Years.String)
+			if err != nil {
+				return fmt.Errorf("member %s: %w", m.no, err)
+			}
+			m.years = years
+		}
+		db.hashPhoneAndRow(m)
+	}
+	return nil
+}
+
+// parseYears reads comma-joined enrollment years, sorted ascending.
+func parseYears(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		y, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("enrollment year %q: %w", p, err)
+		}
+		out = append(out, y)
+	}
+	sort.Ints(out)
+	return out, nil
 }
 
 func (db *DB) encrypt(m *memberIn) error {
@@ -229,16 +345,18 @@ func distinctChunks(ms []*memberIn) [][]*memberIn {
 	return append(chunks, cur)
 }
 
-const selectExistingMembers = `SELECT id, member_no, row_hash FROM members WHERE member_no IN (?)`
+const selectExistingMembers = `SELECT id, member_no, row_hash, id_number_hash, open_id FROM members WHERE member_no IN (?)`
 
 const selectIDHashOwners = `SELECT member_no, id_number_hash FROM members WHERE id_number_hash IN (?)`
 
 const selectMemberIDs = `SELECT id, member_no FROM members WHERE member_no IN (?)`
 
 type existingMember struct {
-	ID       int64  `db:"id"`
-	MemberNo string `db:"member_no"`
-	RowHash  string `db:"row_hash"`
+	ID       int64          `db:"id"`
+	MemberNo string         `db:"member_no"`
+	RowHash  string         `db:"row_hash"`
+	IDHash   string         `db:"id_number_hash"`
+	OpenID   sql.NullString `db:"open_id"`
 }
 
 type idHashOwner struct {
@@ -259,6 +377,9 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 	existing := make(map[string]existingMember, len(rows))
 	for _, r := range rows {
 		existing[r.MemberNo] = r
+	}
+	if err := db.applyKept(ctx, tx, chunk, existing); err != nil {
+		return err
 	}
 
 	var todo []*memberIn
@@ -320,7 +441,18 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 	for _, m := range write {
 		if e, ok := existing[m.no]; ok {
 			ids[m.no] = e.ID
-			updated = append(updated, e.ID)
+			if !m.keep.MutualAidYears {
+				updated = append(updated, e.ID)
+			}
+			// The write below drops the WeChat binding of a member whose ID number changed:
+			// whoever bound it proved to be the previous person.
+			if e.IDHash != m.idHash && e.OpenID.Valid {
+				detail := fmt.Sprintf("导入名册时会员编号 %s 的身份证号已变更，已解除原微信绑定（%s）",
+					pii.MaskMemberNo(m.no), e.OpenID.String)
+				if err := db.audit(ctx, tx, "import", "member.unbind.id_changed", fmt.Sprintf("member:%d", e.ID), detail); err != nil {
+					return fmt.Errorf("audit unbind of member %s: %w", m.no, err)
+				}
+			}
 		}
 	}
 	if err := db.writeMembers(ctx, tx, write, units, ids, db.now()); err != nil {
@@ -357,14 +489,19 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 const memberInsertColumns = `INSERT INTO members (member_no, name_enc, bind_hash, id_number_enc, id_number_hash,
     phone_enc, phone_hash, unit_id, joined_on, status, row_hash, created_at, updated_at) VALUES `
 
+// The open_id and bound_at assignments compare with the old id_number_hash, so they come
+// before it is overwritten: MySQL evaluates the assignments left to right.
 const memberUpsertMySQL = ` ON DUPLICATE KEY UPDATE name_enc = VALUES(name_enc), bind_hash = VALUES(bind_hash),
+    open_id = IF(id_number_hash = VALUES(id_number_hash), open_id, NULL),
+    bound_at = IF(id_number_hash = VALUES(id_number_hash), bound_at, NULL),
     id_number_enc = VALUES(id_number_enc), id_number_hash = VALUES(id_number_hash),
     phone_enc = VALUES(phone_enc), phone_hash = VALUES(phone_hash), unit_id = VALUES(unit_id),
     joined_on = VALUES(joined_on), status = VALUES(status), row_hash = VALUES(row_hash),
     updated_at = VALUES(updated_at)`
 
-const updateMemberSQLite = `UPDATE members SET name_enc = ?, bind_hash = ?, id_number_enc = ?, id_number_hash = ?,
-    phone_enc = ?, phone_hash = ?, unit_id = ?, joined_on = ?, status = ?, row_hash = ?, updated_at = ?
+const updateMemberSQLite = `UPDATE members SET name_enc = ?, bind_hash = ?,
+    open_id = CASE WHEN id_number_hash = ? THEN open_id END, bound_at = CASE WHEN id_number_hash = ? THEN bound_at END,
+    id_number_enc = ?, id_number_hash = ?, phone_enc = ?, phone_hash = ?, unit_id = ?, joined_on = ?, status = ?, row_hash = ?, updated_at = ?
 WHERE id = ?`
 
 // writeMembers inserts or updates the records; ids holds the ids of the members that
@@ -412,7 +549,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sqlx.Tx, ms []*memberIn, uni
 					return fmt.Errorf("prepare member update: %w", err)
 				}
 			}
-			_, err = upd.ExecContext(ctx, m.nameEnc, m.bindHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
+			_, err = upd.ExecContext(ctx, m.nameEnc, m.bindHash, m.idHash, m.idHash, m.idEnc, m.idHash, m.phoneEnc, m.phoneHash,
 				unitOf(m), m.joined, m.status, m.rowHash, now, id)
 		} else {
 			if ins == nil {
@@ -456,6 +593,9 @@ func (db *DB) replaceEnrollments(ctx context.Context, tx *sqlx.Tx, ms []*memberI
 	}
 	var rows [][4]any
 	for _, m := range ms {
+		if m.keep.MutualAidYears {
+			continue // an existing member's years stay; a new one has none
+		}
 		id, ok := ids[m.no]
 		if !ok {
 			return fmt.Errorf("member %s vanished while writing enrollments", m.no)
@@ -632,15 +772,8 @@ func (db *DB) toMember(r memberRow) (Member, error) {
 	if m.Phone, err = db.decrypt(r.PhoneEnc); err != nil {
 		return Member{}, fmt.Errorf("decrypt phone of member %s: %w", r.MemberNo, err)
 	}
-	if r.Years.String != "" {
-		for _, s := range strings.Split(r.Years.String, ",") {
-			y, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil {
-				return Member{}, fmt.Errorf("member %s: enrollment year %q: %w", r.MemberNo, s, err)
-			}
-			m.MutualAidYears = append(m.MutualAidYears, y)
-		}
-		sort.Ints(m.MutualAidYears)
+	if m.MutualAidYears, err = parseYears(r.Years.String); err != nil {
+		return Member{}, fmt.Errorf("member %s: %w", r.MemberNo, err)
 	}
 	return m, nil
 }
@@ -708,7 +841,7 @@ func (db *DB) MemberByIDNumber(ctx context.Context, idNumber string) (Member, er
 // ordered by id; none is an empty slice and a nil error. Binding asks for exactly these two
 // facts, so they are looked up by one keyed hash.
 func (db *DB) MembersByNameAndIDSuffix(ctx context.Context, name, idLast6 string) ([]Member, error) {
-	h := db.cipher.Hash(hashBind, bindKey(strings.TrimSpace(name), lastN(normIDNumber(idLast6), 6)))
+	h := db.cipher.Hash(hashBind, bindKey(pii.NormalizeName(name), lastN(normIDNumber(idLast6), 6)))
 	var rows []memberRow
 	if err := db.r.SelectContext(ctx, &rows, selectMembersByBindHash, h); err != nil {
 		return nil, fmt.Errorf("members by name and ID suffix: %w", err)
@@ -843,7 +976,8 @@ func (db *DB) Enrollments(ctx context.Context, memberID int64) ([]Enrollment, er
 // no spaces or dashes, upper-case X).
 func normIDNumber(s string) string { return pii.NormalizeIDNumber(s) }
 
-// bindKey is what the bind hash covers: the name and the last six ID characters.
+// bindKey is what the bind hash covers: the name (pii.NormalizeName) and the last six ID
+// characters.
 func bindKey(name, last6 string) string { return name + "|" + last6 }
 
 // lastN returns the last n characters of s (all of s when shorter).

@@ -3,12 +3,14 @@ package storage
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -22,8 +24,16 @@ var migrationFS embed.FS
 
 const (
 	migrateLockName = "unionbot_migrate"
-	migrateLockWait = 60 * time.Second
+	// migrateLockWait is how long a replica waits for another one's migrations (ctx's
+	// deadline, when sooner, wins): long enough for an ALTER of a big table.
+	migrateLockWait = 15 * time.Minute
 )
+
+// alreadyInEffect lists the MySQL errors of a DDL statement whose effect is already there:
+// 1050 table exists, 1060 duplicate column, 1061 duplicate key name. MySQL commits DDL on its
+// own, so a process that died between a migration and its schema_migrations row left exactly
+// this behind.
+var alreadyInEffect = map[uint16]bool{1050: true, 1060: true, 1061: true}
 
 const createSchemaMigrationsMySQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version VARCHAR(191) COLLATE utf8mb4_bin NOT NULL,
@@ -70,8 +80,10 @@ func migrations(dialect string) ([]migration, error) {
 
 // Migrate applies the embedded migrations that schema_migrations does not list yet and
 // returns their versions in the order applied (empty when the schema is current). Several
-// replicas may call it at once: on MySQL they queue on GET_LOCK('unionbot_migrate'), on
-// SQLite on the single writer's immediate transaction.
+// replicas may call it at once: on MySQL they queue on GET_LOCK('unionbot_migrate') for up to
+// migrateLockWait (or ctx's deadline), on SQLite on the single writer's immediate transaction.
+// On MySQL a migration whose DDL is already in effect (error 1050, 1060 or 1061: the process
+// died before recording it) is recorded as applied, with a warning to Options.Logger.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	ms, err := migrations(db.dialect)
 	if err != nil {
@@ -106,7 +118,12 @@ func (db *DB) migrateMySQL(ctx context.Context, conn *sqlx.Conn, ms []migration)
 	var applied []string
 	for _, m := range pending(ms, done) {
 		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-			return applied, fmt.Errorf("apply %s: %w", m.version, err)
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || !alreadyInEffect[me.Number] {
+				return applied, fmt.Errorf("apply %s: %w", m.version, err)
+			}
+			db.logger.WarnContext(ctx, "migration already in effect, recording it as applied",
+				"version", m.version, "mysql_error", me.Number, "message", me.Message)
 		}
 		if _, err := conn.ExecContext(ctx, insertMigrationVersion, m.version, db.now()); err != nil {
 			return applied, fmt.Errorf("record %s: %w", m.version, err)
