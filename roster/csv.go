@@ -3,10 +3,10 @@ package roster
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -27,10 +27,18 @@ const sniffSize = 64 << 10
 
 // csvSource reads records from a CSV file in any of the supported encodings,
 // streaming: only the first sniffSize bytes are buffered for detection.
+//
+// Every physical line is parsed on its own, so a record never spans lines: a
+// quoted cell that is not closed on its line (a stray quote, or a line break typed
+// into a cell) rejects that line alone instead of silently gluing the following
+// rows into one cell.
 type csvSource struct {
-	r        *csv.Reader
+	r        *bufio.Reader
+	comma    byte
+	eol      byte // '\n', or '\r' for old Mac files with CR-only line endings
 	encoding string
 	line     int // line of the last record returned
+	cells    []string
 }
 
 func newCSVSource(r io.Reader) (*csvSource, error) {
@@ -57,24 +65,85 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 		text, enc = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), EncGB18030
 	}
 
+	tb := bufio.NewReaderSize(text, sniffSize)
+	s := &csvSource{r: tb, comma: ',', eol: '\n', encoding: enc}
+	first, _ := tb.Peek(sniffSize)
+	// Excel's "CSV (Macintosh)" ends lines with a bare CR.
+	if bytes.IndexByte(first, '\r') >= 0 && bytes.IndexByte(first, '\n') < 0 {
+		s.eol = '\r'
+	}
 	// Comma is the format; a file with tabs and no comma on its first line is read
 	// as tab-separated (what Excel's "text" exports produce).
-	tb := bufio.NewReaderSize(text, sniffSize)
-	comma := ','
-	if first, _ := tb.Peek(sniffSize); len(first) > 0 {
-		if i := bytes.IndexByte(first, '\n'); i >= 0 {
-			first = first[:i]
-		}
-		if !bytes.ContainsRune(first, ',') && bytes.ContainsRune(first, '\t') {
-			comma = '\t'
-		}
+	if i := bytes.IndexByte(first, s.eol); i >= 0 {
+		first = first[:i]
 	}
-	cr := csv.NewReader(tb)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1 // short and long rows are the importer's business
-	cr.LazyQuotes = true    // a stray quote in a name should not abort a 100k-row file
-	cr.ReuseRecord = true
-	return &csvSource{r: cr, encoding: enc}, nil
+	if !bytes.ContainsRune(first, ',') && bytes.ContainsRune(first, '\t') {
+		s.comma = '\t'
+	}
+	return s, nil
+}
+
+// lineError is a line that cannot be split into cells. It rejects that line
+// only; Col is the 0-based column where the problem is.
+type lineError struct {
+	Col    int
+	Reason string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("column %d: %s", e.Col+1, e.Reason) }
+
+// Reasons of a lineError, for officers.
+const (
+	reasonUnclosedQuote  = "单元格中有引号或换行，导致与后面的行粘连，请检查该行的引号（单元格内不能换行；引号可改用中文引号“”）"
+	reasonMisplacedQuote = "单元格中的引号位置不对（以引号开头的单元格必须以引号结束），请检查该行的引号，或改用中文引号“”"
+	reasonLineBreak      = "单元格中有换行符，请删除单元格内的换行后再导入"
+)
+
+// splitLine splits one physical line (without its line ending) into cells. An
+// unquoted cell is taken as is, quotes included; a cell starting with a quote
+// follows RFC 4180 ("" is a quote) and must end with a quote on the same line.
+func splitLine(line string, comma byte, cells []string) ([]string, error) {
+	cells = cells[:0]
+	for col := 0; ; col++ {
+		var cell string
+		if !strings.HasPrefix(line, `"`) {
+			i := strings.IndexByte(line, comma)
+			if i < 0 {
+				cell, line = line, ""
+			} else {
+				cell, line = line[:i], line[i:]
+			}
+		} else {
+			var b strings.Builder
+			rest := line[1:]
+			for {
+				i := strings.IndexByte(rest, '"')
+				if i < 0 {
+					return cells, &lineError{Col: col, Reason: reasonUnclosedQuote}
+				}
+				b.WriteString(rest[:i])
+				rest = rest[i+1:]
+				if strings.HasPrefix(rest, `"`) {
+					b.WriteByte('"')
+					rest = rest[1:]
+					continue
+				}
+				if rest != "" && rest[0] != comma {
+					return cells, &lineError{Col: col, Reason: reasonMisplacedQuote}
+				}
+				break
+			}
+			cell, line = b.String(), rest
+		}
+		if strings.ContainsAny(cell, "\r\n") {
+			return cells, &lineError{Col: col, Reason: reasonLineBreak}
+		}
+		cells = append(cells, cell)
+		if line == "" {
+			return cells, nil
+		}
+		line = line[1:] // the separator
+	}
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8, tolerating a rune cut off at the
@@ -94,21 +163,28 @@ func validUTF8Prefix(b []byte, complete bool) bool {
 	return false
 }
 
-// Next returns the next record and its 1-based line number, or io.EOF.
+// Next returns the next record and its 1-based line number, or io.EOF. A line
+// that cannot be split comes with a *lineError and no cells; reading goes on
+// with the next line.
 func (s *csvSource) Next() (int, []string, error) {
-	rec, err := s.r.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return 0, nil, io.EOF
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return 0, nil, &FileError{Reason: fmt.Sprintf("CSV 格式错误（第%d行）：%v", pe.StartLine, pe.Err)}
-		}
+	line, err := s.r.ReadString(s.eol)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return 0, nil, fmt.Errorf("read csv: %w", err)
 	}
-	line, _ := s.r.FieldPos(0)
-	return line, rec, nil
+	if line == "" && err != nil {
+		return 0, nil, io.EOF
+	}
+	s.line++
+	line = strings.TrimSuffix(line, string(s.eol))
+	if s.eol == '\n' {
+		line = strings.TrimSuffix(line, "\r")
+	}
+	cells, err := splitLine(line, s.comma, s.cells)
+	if err != nil {
+		return s.line, nil, err
+	}
+	s.cells = cells
+	return s.line, cells, nil
 }
 
 func (s *csvSource) Close() error { return nil }

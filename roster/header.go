@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/width"
+
+	"unionbot/pii"
 )
 
 // field is one column of the roster format (DESIGN.md §6).
@@ -82,14 +84,25 @@ func lastRune(s string) (rune, bool) {
 
 // layout says in which column of the file each field sits, and how the file spelled it.
 type layout struct {
-	col     [numFields]int    // -1 when absent
-	header  [numFields]string // header as written in the file (trimmed)
-	ignored []string          // unknown columns, as written
-	known   int               // columns recognised
+	col      [numFields]int    // -1 when absent
+	header   [numFields]string // header as written in the file (trimmed)
+	ignored  []string          // unknown columns, as written but redacted and shortened; at most maxIgnored
+	unknown  int               // unknown columns, all of them
+	personal int               // header cells that hold an ID or phone number
+	known    int               // columns recognised
 }
 
-// parseHeader builds the layout from the first row. A missing required column or a
-// column given twice is a file-level error.
+// Unknown header cells are echoed to officers: a few, short, with personal numbers
+// masked (a data row taken for the header must not print ID or phone numbers).
+const (
+	maxIgnored    = 10
+	maxIgnoredLen = 20
+)
+
+// parseHeader builds the layout from the first row. A missing required column, a
+// column given twice, or a header cell holding an ID or phone number (a data row
+// glued to the header) is a file-level error. Other unknown columns — HR
+// exports carry many — are ignored and listed.
 func parseHeader(cells []string) (layout, error) {
 	var l layout
 	for i := range l.col {
@@ -103,7 +116,12 @@ func parseHeader(cells []string) (layout, error) {
 		}
 		f, ok := headerIndex[key]
 		if !ok {
-			l.ignored = append(l.ignored, strings.TrimSpace(c))
+			if pii.Redact(c) != c {
+				l.personal++
+			}
+			if l.unknown++; len(l.ignored) < maxIgnored {
+				l.ignored = append(l.ignored, truncate(pii.Redact(strings.TrimSpace(c)), maxIgnoredLen))
+			}
 			continue
 		}
 		if l.col[f] >= 0 {
@@ -126,6 +144,9 @@ func parseHeader(cells []string) (layout, error) {
 			"（第1行应为表头，例如：会员编号,姓名,身份证号,手机号,所属工会,入会日期,互助保障年度,状态）"}
 	case len(dups) > 0:
 		return l, &FileError{Reason: "表头中以下列出现了不止一次：" + strings.Join(dups, "、")}
+	case l.personal > 0:
+		return l, &FileError{Reason: "表头行里有身份证号或手机号，像是数据行和表头粘在了一起：" +
+			"请检查文件的换行和分隔符，第1行应为表头（会员编号,姓名,身份证号,手机号,所属工会,入会日期,互助保障年度,状态）"}
 	}
 	for f := range l.header {
 		if l.col[f] < 0 {
@@ -143,4 +164,15 @@ func (l *layout) cell(cells []string, f field) string {
 		return ""
 	}
 	return strings.TrimSpace(cells[i])
+}
+
+// columnName names the 0-based column i of the file: its header if it is a roster
+// column, otherwise its position.
+func (l *layout) columnName(i int) string {
+	for f, c := range l.col {
+		if c == i {
+			return l.header[f]
+		}
+	}
+	return fmt.Sprintf("第%d列", i+1)
 }

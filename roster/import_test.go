@@ -247,9 +247,10 @@ func TestImportRejections(t *testing.T) {
 		{"several problems in one row, English header", "member_no,name,id_number,phone,unit,joined_on,mutual_aid_years,status\n",
 			row("$2", "李", "$bad", "12345", "", "昨天", "", ""),
 			[]RowError{{3, "name", "2到20个字"}, {3, "id_number", "校验位"}, {3, "phone", "手机号"}, {3, "unit", "不能为空"}, {3, "joined_on", "日期格式"}}},
-		{"quoted field spanning lines shifts later line numbers", csvHeader,
+		// A line break inside a quoted cell is refused; each physical line is a row of its own.
+		{"quoted field spanning lines is rejected line by line", csvHeader,
 			"$2,\"李\n\",\"$B\",,工会,,,\n" + row("$3", "王五", "$C", "", "工会", "", "", "x"),
-			[]RowError{{3, "姓名", "2到20个字"}, {5, "状态", "“x”无效"}}},
+			[]RowError{{3, "姓名", "粘连"}, {4, "会员编号", "引号"}, {5, "状态", "“x”无效"}}},
 	}
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		stored := 0

@@ -218,6 +218,9 @@ func TestCSVEncodings(t *testing.T) {
 		{"gbk", gbk, EncGB18030, 2, 0},
 		{"utf-16 tab separated", utf16, EncUTF16, 2, 0},
 		{"crlf", []byte(strings.ReplaceAll(sampleCSV, "\n", "\r\n")), EncUTF8, 2, 0},
+		// Excel's "CSV (Macintosh)": CR-only line endings.
+		{"cr only", []byte(strings.ReplaceAll(sampleCSV, "\n", "\r")), EncUTF8, 2, 0},
+		{"gbk cr only", bytes.ReplaceAll(gbk, []byte("\n"), []byte("\r")), EncGB18030, 2, 0},
 		// Read as UTF-8, the late GBK bytes are invalid: the row is rejected, not garbled.
 		{"gbk after an ascii window", long, EncUTF8, 1, 1},
 	}

@@ -58,17 +58,18 @@ type RowError struct {
 
 // Report summarises an import.
 type Report struct {
-	Rows          int // non-blank data rows read
-	Inserted      int
-	Updated       int
-	Unchanged     int
-	Rejected      int        // rows not imported
-	Errors        []RowError // ordered by row; a rejected row has at least one
-	ErrorsOmitted int        // errors beyond Options.MaxErrors, counted only
-	Ignored       []string   // unknown header columns, ignored
-	DryRun        bool
-	Format        string // FormatCSV or FormatXLSX
-	Encoding      string // CSV only: EncUTF8, EncUTF8BOM, EncGB18030 or EncUTF16
+	Rows           int // non-blank data rows read
+	Inserted       int
+	Updated        int
+	Unchanged      int
+	Rejected       int        // rows not imported
+	Errors         []RowError // ordered by row; a rejected row has at least one
+	ErrorsOmitted  int        // errors beyond Options.MaxErrors, counted only
+	Ignored        []string   // unknown header columns, ignored: the first few, shortened, personal numbers masked
+	IgnoredOmitted int        // unknown columns beyond those listed in Ignored
+	DryRun         bool
+	Format         string // FormatCSV or FormatXLSX
+	Encoding       string // CSV only: EncUTF8, EncUTF8BOM, EncGB18030 or EncUTF16
 }
 
 // FileError is a problem with the file as a whole (unreadable, no header, a required
@@ -101,7 +102,11 @@ func (r Report) Summary() string {
 	}
 	fmt.Fprintf(&b, "拒绝：%d\n", r.Rejected)
 	if len(r.Ignored) > 0 {
-		fmt.Fprintf(&b, "已忽略无法识别的列：%s\n", strings.Join(r.Ignored, "、"))
+		more := ""
+		if r.IgnoredOmitted > 0 {
+			more = fmt.Sprintf(" 等%d列", len(r.Ignored)+r.IgnoredOmitted)
+		}
+		fmt.Fprintf(&b, "已忽略无法识别的列：%s%s\n", strings.Join(r.Ignored, "、"), more)
 	}
 	if len(r.Errors) > 0 {
 		b.WriteString("错误明细：\n")
@@ -232,12 +237,23 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 	var l layout
 	var firstErr error
 	for tries := 0; ; {
-		_, cells, err := src.Next()
+		row, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			if firstErr != nil {
 				return rep, firstErr
 			}
 			return rep, &FileError{Reason: "文件为空：第1行应为表头（会员编号,姓名,身份证号,所属工会…）"}
+		}
+		var le *lineError
+		if errors.As(err, &le) {
+			// Unsplittable: not a usable header; maybe a title row.
+			if firstErr == nil {
+				firstErr = &FileError{Reason: fmt.Sprintf("第%d行（表头）无法读取：%s", row, le.Reason)}
+			}
+			if tries++; tries >= maxTitleRows {
+				return rep, firstErr
+			}
+			continue
 		}
 		if err != nil {
 			return rep, err
@@ -259,7 +275,7 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 			return rep, firstErr
 		}
 	}
-	rep.Ignored = l.ignored
+	rep.Ignored, rep.IgnoredOmitted = l.ignored, l.unknown-len(l.ignored)
 
 	p := newRowParser(&l, now(), serial)
 	addErrs := func(errs ...RowError) {
@@ -320,6 +336,12 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		row, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if le := (*lineError)(nil); errors.As(err, &le) {
+			rep.Rows++
+			rep.Rejected++
+			addErrs(RowError{Row: row, Column: l.columnName(le.Col), Reason: le.Reason})
+			continue
 		}
 		if err != nil {
 			return rep, err

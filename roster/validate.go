@@ -48,7 +48,13 @@ func newRowParser(l *layout, now time.Time, serial func(float64) (time.Time, err
 // parse validates one row. It always returns the member number and normalised ID
 // number it found (possibly ""), so duplicates can be detected even in invalid rows.
 func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowError) {
-	var rec storage.MemberRecord
+	// An optional column missing from the file leaves the stored value alone.
+	rec := storage.MemberRecord{Keep: storage.KeepFields{
+		Phone:          p.l.col[fPhone] < 0,
+		JoinedOn:       p.l.col[fJoinedOn] < 0,
+		Status:         p.l.col[fStatus] < 0,
+		MutualAidYears: p.l.col[fMutualAidYears] < 0,
+	}}
 	var errs []RowError
 	bad := func(f field, format string, args ...any) {
 		errs = append(errs, RowError{Row: row, Column: p.l.header[f], Reason: fmt.Sprintf(format, args...)})
@@ -60,6 +66,14 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 			return "", false
 		}
 		return v, true
+	}
+	// XLSX: a number stored in exponent form ("1.3800138E10") is written out, but
+	// only where a number is expected: a member number "1E5" is text.
+	num := func(v string) string {
+		if p.serial != nil {
+			return plainNumber(v)
+		}
+		return v
 	}
 
 	if v, ok := get(fMemberNo); ok {
@@ -92,7 +106,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 	}
 
 	if v, ok := get(fIDNumber); ok {
-		v = pii.NormalizeIDNumber(stripQuotePrefix(v))
+		v = pii.NormalizeIDNumber(stripQuotePrefix(num(v)))
 		if v == "" {
 			bad(fIDNumber, "身份证号不能为空")
 		} else if err := pii.ValidateIDNumber(v); err != nil {
@@ -103,7 +117,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 	}
 
 	if v, ok := get(fPhone); ok && !isPlaceholder(v) {
-		v = pii.NormalizePhone(stripQuotePrefix(v))
+		v = pii.NormalizePhone(stripQuotePrefix(num(v)))
 		if err := pii.ValidatePhone(v); err != nil {
 			bad(fPhone, "%s", err.Error())
 		} else {
@@ -124,7 +138,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 	}
 
 	if v, ok := get(fJoinedOn); ok && !isPlaceholder(v) {
-		d, err := p.parseDate(v)
+		d, err := p.parseDate(num(v))
 		switch {
 		case err != nil:
 			bad(fJoinedOn, "%s", err.Error())
@@ -151,7 +165,7 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 		case storage.StatusActive, storage.StatusTransferred, storage.StatusWithdrawn:
 			rec.Status = v
 		default:
-			bad(fStatus, "状态“%s”无效，只能是“在册”“转出”或“退会”", truncate(v, 20))
+			bad(fStatus, "状态“%s”无效，只能是“在册”“转出”或“退会”", echo(v))
 		}
 	}
 	return rec, errs
@@ -177,6 +191,12 @@ func stripQuotePrefix(s string) string {
 // spaces) with one ASCII space.
 func collapseSpaces(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// echo prepares a cell value for an error message: personal numbers masked (a
+// shifted column may hold an ID or phone number), at most 20 characters.
+func echo(v string) string {
+	return truncate(pii.Redact(v), 20)
 }
 
 func truncate(s string, n int) string {
@@ -215,16 +235,16 @@ func (p *rowParser) parseDate(raw string) (time.Time, error) {
 				return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC), nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("无法识别的日期格式“%s”，请填写如 2024-01-05 的日期", truncate(raw, 20))
+		return time.Time{}, fmt.Errorf("无法识别的日期格式“%s”，请填写如 2024-01-05 的日期", echo(raw))
 	} else {
-		return time.Time{}, fmt.Errorf("无法识别的日期格式“%s”，请填写如 2024-01-05、2024/1/5 或 2024年1月5日 的日期", truncate(raw, 20))
+		return time.Time{}, fmt.Errorf("无法识别的日期格式“%s”，请填写如 2024-01-05、2024/1/5 或 2024年1月5日 的日期", echo(raw))
 	}
 	y, _ := strconv.Atoi(ys)
 	mo, _ := strconv.Atoi(ms)
 	d, _ := strconv.Atoi(ds)
 	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
 	if y < 1900 || mo < 1 || mo > 12 || t.Day() != d || int(t.Month()) != mo {
-		return time.Time{}, fmt.Errorf("日期“%s”不存在", truncate(raw, 20))
+		return time.Time{}, fmt.Errorf("日期“%s”不存在", echo(raw))
 	}
 	return t, nil
 }
@@ -247,7 +267,7 @@ func parseYears(raw string, maxYear int) ([]int, error) {
 				continue
 			}
 			return nil, fmt.Errorf("互助保障年度“%s”不是有效年份，应为%d到%d之间的四位数年份，多个年份用分号分隔，如 2025;2026",
-				truncate(part, 20), minAidYear, maxYear)
+				echo(part), minAidYear, maxYear)
 		}
 		years = append(years, y)
 	}

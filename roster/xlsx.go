@@ -59,9 +59,6 @@ func (s *xlsxSource) Next() (int, []string, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("read xlsx row %d: %w", s.row, err)
 	}
-	for i, c := range cells {
-		cells[i] = plainNumber(c)
-	}
 	return s.row, cells, nil
 }
 
@@ -74,7 +71,8 @@ func (s *xlsxSource) Close() error {
 	return errors.Join(s.rows.Close(), s.f.Close())
 }
 
-// plainNumber rewrites a raw numeric cell stored in exponent form ("1.3800138E10",
+// plainNumber rewrites a raw numeric cell (applied by the row parser to the
+// columns that hold numbers) stored in exponent form ("1.3800138E10",
 // as some writers store a phone number typed as a number) as plain digits.
 func plainNumber(c string) string {
 	if !strings.ContainsAny(c, "eE") || len(c) > 32 {
