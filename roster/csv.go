@@ -99,7 +99,11 @@ const (
 	reasonLineBreak      = "单元格中有换行符，请删除单元格内的换行后再导入"
 )
 
-// splitLine splits one physical line (without its line ending) into cells. An
+// splitLine splits one physical line (without its line ending) into cells.
+// encoding/csv is not used because a record there may run across lines: one
+// stray quote in a cell would silently swallow the rows after it (and glue
+// other members' ID numbers into a unit name). Splitting line by line keeps a
+// bad line's damage to that line and tells the officer which cell it is. An
 // unquoted cell is taken as is, quotes included; a cell starting with a quote
 // follows RFC 4180 ("" is a quote) and must end with a quote on the same line.
 func splitLine(line string, comma byte, cells []string) ([]string, error) {
