@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"unionbot/storage/kv"
 	"unionbot/wechattest"
 )
 
@@ -99,13 +100,7 @@ func TestTokenSharedByReplicas(t *testing.T) {
 }
 
 func TestTokenInvalidateKeepsNewerToken(t *testing.T) {
-	wxSaveGlobals(t)
-	store := wxMemory(t)
-	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{})
-	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)}, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wc, store, emu := newTokenWeChat(t)
 	ctx := t.Context()
 	tok, err := wc.Tokens().Token(ctx)
 	if err != nil || tok == "" {
@@ -186,13 +181,7 @@ func TestTokenTTLNeverOutlivesTheToken(t *testing.T) {
 // is refused, the normal fetch is used and the flag cleared, so replicas do
 // not keep asking.
 func TestRefusedForcedRefreshFallsBack(t *testing.T) {
-	wxSaveGlobals(t)
-	store := wxMemory(t)
-	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{})
-	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)}, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wc, store, emu := newTokenWeChat(t)
 	ctx := t.Context()
 	tok, err := wc.Tokens().Token(ctx)
 	if err != nil {
@@ -208,4 +197,18 @@ func TestRefusedForcedRefreshFallsBack(t *testing.T) {
 	if _, err := store.Get(ctx, tokenForceKey(wxTestAppID)); err == nil {
 		t.Error("force-refresh flag still set")
 	}
+}
+
+// newTokenWeChat is one WeChat instance on an in-process kv store, talking to
+// a fresh emulator.
+func newTokenWeChat(t *testing.T) (*WeChat, kv.Store, *wechattest.Emulator) {
+	t.Helper()
+	wxSaveGlobals(t)
+	store := wxMemory(t)
+	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{})
+	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)}, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wc, store, emu
 }
