@@ -81,7 +81,7 @@ func cmdSyncMenu(ctx context.Context, cfg config.Config, stdout, stderr io.Write
 			wcfg.APIBase = localBase(cfg) + localPrefix + "/wechat"
 		}
 	}
-	store, closeKV, err := openKV(ctx, cfg)
+	store, closeKV, err := openKV(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

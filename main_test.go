@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -479,4 +480,80 @@ func TestBindRetriedDeliveriesCountOnce(t *testing.T) {
 	ch.say("绑定")
 	ch.say("王建国")
 	contains(t, ch.say("888888"), "还可以再试3次")
+}
+
+// privateRedis starts a redis-server of our own on a free port, so a test can
+// stop and restart it without touching the shared one.
+func privateRedis(t *testing.T) (addr string, stop func(), restart func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		unavailable(t, "redis-server binary", "PATH", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	var cmd *exec.Cmd
+	startIt := func() {
+		cmd = exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for range 100 {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("private redis did not start")
+	}
+	stop = func() {
+		if cmd != nil && cmd.Process != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	startIt()
+	t.Cleanup(stop)
+	return addr, stop, startIt
+}
+
+// TestRedisRestartMidConversation: Redis goes away while a member is half-way
+// through binding. They get a clear message, not silence; once Redis is back
+// the bot answers again without a restart of its own.
+func TestRedisRestartMidConversation(t *testing.T) {
+	addr, stop, restart := privateRedis(t)
+	r := start(t, map[string]string{"UNIONBOT_REDIS_ADDR": addr})
+	id := idNumber("15062719880808001")
+	seedMember(t, r.app.db, "GH-RR-1", "乌云", id)
+	c := r.client(config.DevToken, localAppID, "", wechattest.Plain)
+	c.NoRetry = true
+	ch := chat{t, c, "o-e2e-redis"}
+	contains(t, ch.say("绑定"), "姓名")
+
+	stop()
+	contains(t, ch.say("乌云"), "系统繁忙")
+	if resp, err := http.Get(r.base + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with Redis down: %v %v", resp, err)
+	}
+
+	restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := ch.say("绑定")
+		if strings.Contains(got, "姓名") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bot did not recover after Redis came back: %q", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	contains(t, ch.say("乌云"), "后6位")
+	contains(t, ch.say(id[12:]), "绑定成功")
 }

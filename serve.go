@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 
 	"unionbot/bot"
 	"unionbot/config"
@@ -84,16 +86,31 @@ func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*stora
 }
 
 // openKV opens Redis when configured, else an in-process store.
-func openKV(ctx context.Context, cfg config.Config) (kv.Store, func() error, error) {
+func openKV(ctx context.Context, cfg config.Config, logger *slog.Logger) (kv.Store, func() error, error) {
 	if len(cfg.Redis.Addrs) == 0 {
 		mem := kv.NewMemory()
 		return mem, func() error { mem.Close(); return nil }, nil
 	}
+	// go-redis prints to the standard logger by default (one line per failed
+	// dial while Redis is down); route it into ours, below the errors our
+	// own code reports for the same outage.
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{logger}) })
 	rc, err := kv.OpenRedis(ctx, cfg.Redis.Addrs, cfg.Redis.Password, cfg.Redis.DB)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open redis: %w", err)
 	}
 	return kv.NewRedis(rc, cfg.Redis.Prefix), rc.Close, nil
+}
+
+// redisLogOnce guards go-redis's package-level logger, which may be set only
+// once per process (tests wire several apps in one process).
+var redisLogOnce sync.Once
+
+// redisLogger adapts slog to go-redis's logger interface.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
 }
 
 // newApp wires the service. baseURL is how the process reaches its own
@@ -106,7 +123,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		return nil, err
 	}
 	a.db, a.closers = db, []func() error{db.Close}
-	store, closeKV, err := openKV(ctx, cfg)
+	store, closeKV, err := openKV(ctx, cfg, logger)
 	if err != nil {
 		db.Close()
 		return nil, err
