@@ -557,3 +557,26 @@ func TestRedisRestartMidConversation(t *testing.T) {
 	contains(t, ch.say("乌云"), "后6位")
 	contains(t, ch.say(id[12:]), "绑定成功")
 }
+
+// TestReadmeSampleRoster keeps the README's try-it walk-through true.
+func TestReadmeSampleRoster(t *testing.T) {
+	dir := t.TempDir()
+	getenv := func(k string) string { return map[string]string{"UNIONBOT_DATA_DIR": dir}[k] }
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"import-members", "docs/sample-roster.csv"}, getenv, nil, &out, &errb); code != 0 {
+		t.Fatalf("import sample roster: exit %d: %s %s", code, out.String(), errb.String())
+	}
+	r := start(t, map[string]string{"UNIONBOT_DATA_DIR": dir})
+	c := r.client(config.DevToken, localAppID, "", wechattest.Plain)
+	a := chat{t, c, "o-readme-1"}
+	a.say("绑定")
+	a.say("韩娜霞")
+	contains(t, a.say("075880"), "绑定成功")
+	b := chat{t, c, "o-readme-2"}
+	b.say("绑定")
+	b.say("曹超")
+	got := b.say("274878")
+	if strings.Contains(got, "绑定成功") || !strings.Contains(got, "工会") {
+		t.Fatalf("transferred member: %q", got)
+	}
+}
