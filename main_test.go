@@ -134,12 +134,12 @@ func contains(t *testing.T, got string, wants ...string) {
 }
 
 func TestLocalModeConversation(t *testing.T) {
-	r := start(t, map[string]string{})
+	r := start(t, map[string]string{"UNIONBOT_UNION_NAME": "城关县总工会"})
 	id := idNumber("41272819850612003")
 	seedMember(t, r.app.db, "GH2019000123", "李秀英", id)
 	c := chat{t, r.client(config.DevToken, localAppID, "", wechattest.Plain), "o-e2e-local"}
 
-	contains(t, c.event("subscribe", ""), "欢迎", "绑定")
+	contains(t, c.event("subscribe", ""), "欢迎", "城关县总工会", "绑定")
 	contains(t, c.say("菜单"), "绑定", "互助保障", "法律援助")
 	contains(t, c.say("我的信息"), "绑定")
 	contains(t, c.say("绑定"), "姓名")

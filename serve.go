@@ -164,7 +164,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	sender := bot.NewSender(wx)
 
 	router := bot.NewRouter(logger)
-	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger})
+	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName})
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
@@ -197,7 +197,7 @@ func (a *app) routes() http.Handler {
 		client := a.localClient()
 		mux.Handle(localPrefix+"/wechat/", http.StripPrefix(localPrefix+"/wechat", a.emulator))
 		mux.Handle(localPrefix+"/", wechattest.LocalUI(client, a.emulator, wechattest.LocalUIOptions{
-			Prefix: localPrefix, Title: "工会服务（本地模式）", Menu: localMenu(), Logger: a.logger,
+			Prefix: localPrefix, Title: a.cfg.UnionName + "（本地模式）", Menu: localMenu(), Logger: a.logger,
 		}))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, localPrefix+"/chat", http.StatusFound)

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	// DebugAddr, when set, serves Go's pprof profiles on a separate listener
 	// (UNIONBOT_DEBUG_ADDR, e.g. 127.0.0.1:6060); keep it off public networks.
 	DebugAddr string
+	// UnionName is how the union calls itself to members, e.g. in the
+	// welcome (UNIONBOT_UNION_NAME, default "县总工会").
+	UnionName string
 }
 
 // Redis says where short-lived shared state lives. No Addrs means in-process.
@@ -75,6 +79,7 @@ func Default() Config {
 		Addr:            ":8080",
 		DataDir:         "./data",
 		Redis:           Redis{Prefix: "unionbot:"},
+		UnionName:       "县总工会",
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "json",
 		SessionTTL:      24 * time.Hour,
@@ -109,6 +114,7 @@ const (
 	envReplyTimeout    = "UNIONBOT_REPLY_TIMEOUT"
 	envShutdownTimeout = "UNIONBOT_SHUTDOWN_TIMEOUT"
 	envDebugAddr       = "UNIONBOT_DEBUG_ADDR"
+	envUnionName       = "UNIONBOT_UNION_NAME"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -240,6 +246,12 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SessionTTL = l.duration(envSessionTTL, c.SessionTTL)
 	c.ReplyTimeout = l.duration(envReplyTimeout, c.ReplyTimeout)
 	c.ShutdownTimeout = l.duration(envShutdownTimeout, c.ShutdownTimeout)
+	if s := strings.TrimSpace(l.plain(envUnionName)); s != "" {
+		if utf8.RuneCountInString(s) > 30 {
+			l.fail(envUnionName, "must be at most 30 characters (got %d)", utf8.RuneCountInString(s))
+		}
+		c.UnionName = s
+	}
 	if s := l.plain(envDebugAddr); s != "" {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			l.fail(envDebugAddr, "must be host:port (got %q)", s)

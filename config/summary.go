@@ -62,6 +62,7 @@ func (c Config) summary() []slog.Attr {
 		slog.String("redis_password", setOrNot(c.Redis.Password)),
 		slog.Int("redis_db", c.Redis.DB),
 		slog.String("redis_prefix", c.Redis.Prefix),
+		slog.String("union_name", c.UnionName),
 		slog.String("wechat_appid", orNone(c.WeChat.AppID)),
 		slog.String("wechat_secret", setOrNot(c.WeChat.Secret)),
 		slog.String("wechat_token", token),
