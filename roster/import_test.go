@@ -130,13 +130,6 @@ func TestImportGBKCSV(t *testing.T) {
 
 func TestImportXLSX(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		f := excelize.NewFile()
-		defer f.Close()
-		sheet := f.GetSheetName(0)
-		dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
-		if err != nil {
-			t.Fatal(err)
-		}
 		rows := [][]any{
 			// English aliases with a decoration, an unknown column, a different order.
 			{"Member No", "Name", "ID Number", "Phone", "Unit（必填）", "Joined On", "Mutual Aid Years", "Status", "备注"},
@@ -146,19 +139,13 @@ func TestImportXLSX(t *testing.T) {
 			{"X003", "孙八", "110101198001010000", "", "东城物流公司工会", "", "", "", ""},
 			{"X004", "周九", idC, "13900139000", "东城物流公司工会", "tomorrow", "", "", ""},
 		}
-		for i, r := range rows {
-			cell, _ := excelize.CoordinatesToCellName(1, i+1)
-			if err := f.SetSheetRow(sheet, cell, &r); err != nil {
-				t.Fatal(err)
+		path := writeXLSX(t, rows, func(f *excelize.File, sheet string) error {
+			dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+			if err != nil {
+				return err
 			}
-		}
-		if err := f.SetCellStyle(sheet, "F2", "F2", dateStyle); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "roster.xlsx")
-		if err := f.SaveAs(path); err != nil {
-			t.Fatal(err)
-		}
+			return f.SetCellStyle(sheet, "F2", "F2", dateStyle)
+		})
 
 		im := &Importer{Store: db, Opts: Options{Now: fixedNow}}
 		rep, err := im.ImportFile(t.Context(), path)
@@ -462,4 +449,29 @@ func BenchmarkImport100k(b *testing.B) {
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/import")
 		})
 	}
+}
+
+// writeXLSX writes rows to the first sheet of a new workbook (style, when
+// set, may format cells) and returns its path.
+func writeXLSX(t *testing.T, rows [][]any, style func(f *excelize.File, sheet string) error) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if style != nil {
+		if err := style(f, sheet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "roster.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

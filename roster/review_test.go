@@ -2,13 +2,10 @@ package roster
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 
 	"unionbot/storage"
 	"unionbot/storage/storagetest"
@@ -182,23 +179,10 @@ func TestAbsentOptionalColumnsKeepStoredValues(t *testing.T) {
 // is text, a phone "1.3800138E10" is a number.
 func TestXLSXTextMemberNumberKept(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		f := excelize.NewFile()
-		defer f.Close()
-		sheet := f.GetSheetName(0)
-		rows := [][]any{
+		path := writeXLSX(t, [][]any{
 			{"会员编号", "姓名", "身份证号", "手机号", "所属工会"},
 			{"1E5", "张三", idA, "1.3800138E10", "城关电力公司工会"},
-		}
-		for i, r := range rows {
-			cell, _ := excelize.CoordinatesToCellName(1, i+1)
-			if err := f.SetSheetRow(sheet, cell, &r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		path := filepath.Join(t.TempDir(), "roster.xlsx")
-		if err := f.SaveAs(path); err != nil {
-			t.Fatal(err)
-		}
+		}, nil)
 		im := &Importer{Store: db, Opts: Options{Now: fixedNow}}
 		rep, err := im.ImportFile(t.Context(), path)
 		if err != nil {
