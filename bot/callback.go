@@ -117,7 +117,7 @@ func NewCallback(o CallbackOptions) *Callback {
 	c := &Callback{
 		wc:            o.WeChat,
 		engine:        o.Engine,
-		dedup:         dedup{store: o.Store, ttl: o.DedupTTL, claimTTL: o.ReplyTimeout + 2*time.Second},
+		dedup:         dedup{store: o.Store, ttl: o.DedupTTL},
 		pusher:        o.Pusher,
 		logger:        o.Logger,
 		replyTimeout:  o.ReplyTimeout,
@@ -147,6 +147,10 @@ func NewCallback(o CallbackOptions) *Callback {
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBody
 	}
+	// Set after replyTimeout has its default: the claim must outlive the
+	// reply deadline, when a live owner settles it (keepClaim renews it
+	// until then).
+	c.dedup.claimTTL = c.replyTimeout + 2*time.Second
 	return c
 }
 
@@ -439,6 +443,7 @@ func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) R
 	var state atomic.Int32
 	done := make(chan jobResult, 1)
 	logger := rq.msgLog
+	keeper := c.keepClaim(ctx, key)
 	c.inflight.Add(1)
 	go func() {
 		defer c.inflight.Done()
@@ -448,11 +453,11 @@ func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) R
 		if state.CompareAndSwap(jobRunning, jobReplied) {
 			// Store before answering, so a retry waiting on the key gets
 			// this very reply.
-			if key != "" {
+			keeper.settle(func() {
 				if err := c.dedup.finish(hctx, key, res.reply); err != nil {
 					logger.ErrorContext(hctx, "dedup store reply", "err", err)
 				}
-			}
+			})
 			done <- res
 			return
 		}
@@ -477,11 +482,13 @@ func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) R
 	case <-timer.C:
 		if state.CompareAndSwap(jobRunning, jobLate) {
 			rq.outcome = OutcomeAsync
-			if key != "" {
-				if err := c.dedup.markAsync(context.WithoutCancel(ctx), key); err != nil {
+			keeper.settle(func() {
+				mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+				defer cancel()
+				if err := c.dedup.markAsync(mctx, key); err != nil {
 					logger.ErrorContext(ctx, "dedup mark async", "err", err)
 				}
-			}
+			})
 			return Reply{}
 		}
 		res = <-done // finished just as the deadline hit
@@ -495,6 +502,58 @@ func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) R
 		rq.outcome = OutcomeReply
 	}
 	return res.reply
+}
+
+// claimKeeper renews a delivery's "processing" marker while its owner is
+// alive and has not settled it, so only a dead replica's claim can expire and
+// be taken over by a retry. settle writes the outcome (the reply, or the async
+// marker) under the same lock, so a renewal never overwrites it.
+type claimKeeper struct {
+	mu      sync.Mutex
+	settled bool
+	stop    chan struct{}
+}
+
+// keepClaim starts renewing key; with key "" (dedup unavailable) it does
+// nothing and settle only runs nothing either.
+func (c *Callback) keepClaim(ctx context.Context, key string) *claimKeeper {
+	k := &claimKeeper{stop: make(chan struct{})}
+	if key == "" {
+		k.settled = true
+		return k
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		t := time.NewTicker(c.dedup.claimTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-k.stop:
+				return
+			case <-t.C:
+			}
+			k.mu.Lock()
+			if !k.settled {
+				if err := c.dedup.renew(ctx, key); err != nil {
+					c.logger.WarnContext(ctx, "dedup renew claim", "err", err)
+				}
+			}
+			k.mu.Unlock()
+		}
+	}()
+	return k
+}
+
+// settle stops the renewals and runs write once.
+func (k *claimKeeper) settle(write func()) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.settled {
+		return
+	}
+	k.settled = true
+	close(k.stop)
+	write()
 }
 
 // invoke calls the engine, turning errors and panics into a member-facing

@@ -54,11 +54,11 @@ func dedupKey(m *message.MixMessage) string {
 type dedup struct {
 	store kv.Store
 	ttl   time.Duration
-	// claimTTL bounds the "processing" marker. A live owner replaces it by
-	// its reply deadline (with the reply, or the async marker), so it only
-	// outlives claimTTL when the owner died (a replica killed mid-message);
-	// WeChat's next retry then claims the delivery again instead of being
-	// answered "success" with nothing ever processed.
+	// claimTTL bounds the "processing" marker. A live owner renews it until
+	// it writes the reply or the async marker, so it only expires when the
+	// owner died (a replica killed mid-message); WeChat's next retry then
+	// claims the delivery again instead of being answered "success" with
+	// nothing ever processed.
 	claimTTL time.Duration
 }
 
@@ -73,6 +73,14 @@ func (d dedup) claim(ctx context.Context, key string) (bool, error) {
 		return false, fmt.Errorf("dedup claim: %w", err)
 	}
 	return ok, nil
+}
+
+// renew extends the processing marker of a claim this process still owns.
+func (d dedup) renew(ctx context.Context, key string) error {
+	if err := d.store.Set(ctx, key, []byte(dedupProcessing), d.claimTTL); err != nil {
+		return fmt.Errorf("dedup renew: %w", err)
+	}
+	return nil
 }
 
 // finish stores the reply for retries.

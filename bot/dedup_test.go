@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -74,6 +75,39 @@ func TestDedupStates(t *testing.T) {
 			}
 			if _, state, _ := d.wait(ctx, "wx:dedup:none"); state != dedupVanished {
 				t.Errorf("missing key: %v, want vanished (the caller may claim it)", state)
+			}
+		})
+	}
+}
+
+// TestClaimKeptAliveUntilSettled: a live owner's claim outlasts claimTTL (so a
+// slow but running handler is never taken over), and once settled no renewal
+// overwrites the stored reply.
+func TestClaimKeptAliveUntilSettled(t *testing.T) {
+	for _, st := range wxStores {
+		t.Run(st.name, func(t *testing.T) {
+			store := st.open(t)
+			c := &Callback{dedup: dedup{store: store, ttl: time.Minute, claimTTL: 150 * time.Millisecond}, logger: slog.New(slog.DiscardHandler)}
+			ctx := t.Context()
+			const key = "wx:dedup:keep"
+			if ok, err := c.dedup.claim(ctx, key); !ok || err != nil {
+				t.Fatalf("claim: %v %v", ok, err)
+			}
+			k := c.keepClaim(ctx, key)
+			time.Sleep(500 * time.Millisecond) // three claim lifetimes
+			if ok, _ := c.dedup.claim(ctx, key); ok {
+				t.Fatal("a live owner's claim expired and was taken over")
+			}
+			k.settle(func() {
+				if err := c.dedup.finish(ctx, key, Text("答复")); err != nil {
+					t.Error(err)
+				}
+			})
+			time.Sleep(200 * time.Millisecond)
+			wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+			if r, state, _ := c.dedup.wait(wctx, key); state != dedupGotReply || r.Text != "答复" {
+				t.Fatalf("after settle: %v %q, want the stored reply", state, r.Text)
 			}
 		})
 	}
