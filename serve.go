@@ -70,7 +70,7 @@ func openDB(ctx context.Context, cfg config.Config, logger *slog.Logger) (*stora
 	if err != nil {
 		return nil, nil, fmt.Errorf("secret key: %w", err)
 	}
-	db, err := storage.Open(ctx, storage.Options{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Cipher: cipher, Logger: logger})
+	db, err := storage.Open(ctx, storage.Options{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Cipher: cipher})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database: %w", err)
 	}
@@ -319,12 +319,11 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown", "err", err)
 	}
-	// Late handlers (replies going out as customer-service messages) get
-	// their own budget: a member's handler is bounded by the conversation
-	// lock (27 s), and storage closes only after they are done.
-	wctx, cancelWait := context.WithTimeout(context.Background(), max(cfg.ShutdownTimeout, 30*time.Second))
-	defer cancelWait()
-	if err := a.callback.Wait(wctx); err != nil {
+	// Late handlers (replies going out as customer-service messages) share
+	// the one budget, so the process stops within UNIONBOT_SHUTDOWN_TIMEOUT
+	// (keep it below the orchestrator's grace period); storage closes only
+	// after they are done or the budget is spent.
+	if err := a.callback.Wait(sctx); err != nil {
 		logger.Warn("late replies not finished", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -120,11 +120,11 @@ func (r *Rules) Match(text string) (Rule, bool) {
 				return c.Rule, true
 			}
 		case MatchContains:
-			// The Normalize form helps with synonyms, but it also drops
-			// fillers: "在吗" shrinks to "在", which would then be found in
-			// "我在工地受伤了". Use it only when it kept the pattern whole.
-			useNorm := c.norm != "" && utf8.RuneCountInString(c.norm) >= 2 &&
-				utf8.RuneCountInString(c.norm) >= utf8.RuneCountInString(c.light)
+			// The Normalize form carries synonyms ("拖欠工资" finds
+			// "老板欠薪"), but it also drops fillers: "在吗" shrinks to "在",
+			// which would then be found in "我在工地受伤了". A one-character
+			// normalised pattern is too weak to use.
+			useNorm := utf8.RuneCountInString(c.norm) >= 2
 			if strings.Contains(light, c.light) || (useNorm && strings.Contains(norm, c.norm)) {
 				return c.Rule, true
 			}

@@ -116,3 +116,18 @@ func TestContainsRuleDoesNotShrinkToOneCharacter(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsRuleKeepsSynonyms(t *testing.T) {
+	rules, errs := CompileRules([]Rule{
+		{ID: 1, Pattern: "工会会费", Match: MatchContains, Reply: "会费"},
+		{ID: 2, Pattern: "拖欠工资", Match: MatchContains, Reply: "欠薪"},
+	})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for q, want := range map[string]int64{"会费怎么交": 1, "老板欠薪怎么办": 2} {
+		if r, ok := rules.Match(q); !ok || r.ID != want {
+			t.Errorf("%q matched %v %v, want rule %d", q, r.ID, ok, want)
+		}
+	}
+}

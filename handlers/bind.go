@@ -153,17 +153,29 @@ var chatter = map[string]bool{
 	"是的": true, "不是": true, "知道了": true, "收到": true, "哈哈": true, "嗯嗯": true,
 	"在不在": true, "不要": true, "不用": true, "算了吧": true, "绑定": true, "会员": true,
 	"ok": true, "hi": true, "hello": true, "yes": true, "no": true, "thanks": true, "help": true,
+	"cancel": true, "menu": true, "unbind": true, "bind": true, "back": true, "quit": true, "exit": true,
 }
+
+// sentenceWords never occur in a person's name but fill the sentences members
+// type instead of one ("查一下我的互助保障", "申请困难职工补助金"). Long
+// minority names written without the dot (乌力吉巴雅尔) are still names.
+var sentenceWords = []string{"我", "你", "您", "的", "了", "呢", "吧", "啊", "一下", "申请", "报销", "补助",
+	"查询", "保障", "互助", "工会", "工资", "帮忙", "办理", "医疗", "费用"}
 
 // checkName accepts a name the roster may hold: after pii.NormalizeName (which
 // storage applies too: no spaces, one middle dot "·"), 2–20 characters of Han
-// characters and Latin letters, parts joined by "·" (阿依古丽·买买提).
+// characters and Latin letters, parts joined by "·" (阿依古丽·买买提). A Han
+// name without a dot must not read like a sentence (sentenceWords), so one
+// typed instead goes to the interrupt hook; a Latin name must
+// have been typed in parts ("Aygul Memet"), so a lone word ("cancel",
+// "zenmebangding") is not taken for one.
 func checkName(_ context.Context, _ *bot.Session, v string) (string, error) {
 	for _, q := range questionMarkers {
 		if strings.Contains(v, q) {
 			return "", bot.Userf(msgNameNotQ)
 		}
 	}
+	raw := strings.TrimSpace(v)
 	v = pii.NormalizeName(v)
 	v = strings.TrimFunc(v, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) })
 	if chatter[strings.ToLower(v)] {
@@ -172,15 +184,31 @@ func checkName(_ context.Context, _ *bot.Session, v string) (string, error) {
 	if n := utf8.RuneCountInString(v); n < 2 || n > 20 {
 		return "", bot.Userf(msgBadName)
 	}
+	latin := false
 	for _, p := range strings.Split(v, "·") {
 		if p == "" {
 			return "", bot.Userf(msgBadName)
 		}
 		for _, r := range p {
-			if !unicode.Is(unicode.Han, r) && !(unicode.Is(unicode.Latin, r) && unicode.IsLetter(r)) {
+			switch {
+			case unicode.Is(unicode.Han, r):
+			case unicode.Is(unicode.Latin, r) && unicode.IsLetter(r):
+				latin = true
+			default:
 				return "", bot.Userf(msgBadName)
 			}
 		}
+	}
+	dotted := strings.Contains(v, "·")
+	if !latin && !dotted {
+		for _, w := range sentenceWords {
+			if strings.Contains(v, w) {
+				return "", bot.Userf(msgBadName)
+			}
+		}
+	}
+	if latin && !dotted && !strings.ContainsFunc(raw, unicode.IsSpace) {
+		return "", bot.Userf(msgBadName)
 	}
 	return v, nil
 }

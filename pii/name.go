@@ -16,8 +16,9 @@ var nameDots = map[rune]bool{
 // NormalizeName is the one form of a person's name that is compared and
 // hashed, wherever the name came from (a roster cell, a chat message): it
 // drops all whitespace (inner, full-width, non-breaking, zero-width), maps
-// full-width ASCII to half-width and every middle-dot look-alike to "·".
-// Letter case is kept.
+// full-width ASCII to half-width, every middle-dot look-alike to "·", and
+// Latin letters to lower case (a roster's "ZHANG SAN" is the member's
+// "Zhang San").
 func NormalizeName(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -29,6 +30,6 @@ func NormalizeName(s string) string {
 		if nameDots[r] {
 			return '·'
 		}
-		return r
+		return unicode.ToLower(r)
 	}, s)
 }

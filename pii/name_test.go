@@ -20,8 +20,8 @@ func TestNormalizeName(t *testing.T) {
 		{"阿依古丽∙买买提", "阿依古丽·买买提"},
 		{"阿依古丽･买买提", "阿依古丽·买买提"},
 		{"阿依古丽 · 买买提", "阿依古丽·买买提"},
-		{"ＡＹＧＵＬ Ｍａｍａｔ", "AYGULMamat"},
-		{"Aygul Mamat", "AygulMamat"},
+		{"ＡＹＧＵＬ Ｍａｍａｔ", "aygulmamat"},
+		{"Aygul Mamat", "aygulmamat"},
 		{"", ""},
 	}
 	for _, tt := range tests {

@@ -11,7 +11,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/url"
@@ -50,8 +49,6 @@ type Options struct {
 	Cipher *pii.Cipher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Logger receives warnings (such as a migration recorded without running); none when nil.
-	Logger *slog.Logger
 }
 
 // DB is the storage handle. It is safe for concurrent use.
@@ -64,7 +61,6 @@ type DB struct {
 	dialect string
 	cipher  *pii.Cipher
 	clock   func() time.Time
-	logger  *slog.Logger
 }
 
 // Open connects to the database and pings it. It does not migrate; call Migrate.
@@ -76,11 +72,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	db := &DB{cipher: o.Cipher, clock: clock, logger: logger}
+	db := &DB{cipher: o.Cipher, clock: clock}
 	var err error
 	if o.MySQLDSN != "" {
 		db.dialect = DialectMySQL

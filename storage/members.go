@@ -370,8 +370,15 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sqlx.Tx, chunk []*memberIn, u
 	for i, m := range chunk {
 		nos[i] = m.no
 	}
+	// On MySQL the rows are locked: a member binding between this read and
+	// the write must not be unbound by it without the audit entry the read
+	// decides on. SQLite's single writer already excludes that.
+	q := selectExistingMembers
+	if db.dialect == DialectMySQL {
+		q += " FOR UPDATE"
+	}
 	var rows []existingMember
-	if err := selectIn(ctx, tx, &rows, selectExistingMembers, nos); err != nil {
+	if err := selectIn(ctx, tx, &rows, q, nos); err != nil {
 		return fmt.Errorf("read existing members: %w", err)
 	}
 	existing := make(map[string]existingMember, len(rows))

@@ -31,8 +31,9 @@ const (
 
 // alreadyInEffect lists the MySQL errors of a DDL statement whose effect is already there:
 // 1050 table exists, 1060 duplicate column, 1061 duplicate key name. MySQL commits DDL on its
-// own, so a process that died between a migration and its schema_migrations row left exactly
-// this behind.
+// own, so a process that died between a migration and its schema_migrations row leaves this
+// behind — but so does a database that holds another application's table of the same name.
+// Only an operator can tell which, so Migrate stops and says how to record it.
 var alreadyInEffect = map[uint16]bool{1050: true, 1060: true, 1061: true}
 
 const createSchemaMigrationsMySQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -82,8 +83,8 @@ func migrations(dialect string) ([]migration, error) {
 // returns their versions in the order applied (empty when the schema is current). Several
 // replicas may call it at once: on MySQL they queue on GET_LOCK('unionbot_migrate') for up to
 // migrateLockWait (or ctx's deadline), on SQLite on the single writer's immediate transaction.
-// On MySQL a migration whose DDL is already in effect (error 1050, 1060 or 1061: the process
-// died before recording it) is recorded as applied, with a warning to Options.Logger.
+// On MySQL a migration whose object already exists (error 1050, 1060 or 1061) stops it with
+// an error that says how to record the migration if an interrupted run left it behind.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	ms, err := migrations(db.dialect)
 	if err != nil {
@@ -119,11 +120,14 @@ func (db *DB) migrateMySQL(ctx context.Context, conn *sqlx.Conn, ms []migration)
 	for _, m := range pending(ms, done) {
 		if _, err := conn.ExecContext(ctx, m.sql); err != nil {
 			var me *mysql.MySQLError
-			if !errors.As(err, &me) || !alreadyInEffect[me.Number] {
-				return applied, fmt.Errorf("apply %s: %w", m.version, err)
+			if errors.As(err, &me) && alreadyInEffect[me.Number] {
+				return applied, fmt.Errorf("apply %s: %w: the object already exists. If an earlier "+
+					"run of this migration was interrupted after its DDL, check the object matches "+
+					"migrations/mysql/%s.sql and record it with INSERT INTO schema_migrations "+
+					"(version, applied_at) VALUES ('%s', UTC_TIMESTAMP()); if it belongs to another "+
+					"application, give unionbot a database of its own", m.version, err, m.version, m.version)
 			}
-			db.logger.WarnContext(ctx, "migration already in effect, recording it as applied",
-				"version", m.version, "mysql_error", me.Number, "message", me.Message)
+			return applied, fmt.Errorf("apply %s: %w", m.version, err)
 		}
 		if _, err := conn.ExecContext(ctx, insertMigrationVersion, m.version, db.now()); err != nil {
 			return applied, fmt.Errorf("record %s: %w", m.version, err)
