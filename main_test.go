@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -578,5 +579,26 @@ func TestReadmeSampleRoster(t *testing.T) {
 	got := b.say("274878")
 	if strings.Contains(got, "绑定成功") || !strings.Contains(got, "工会") {
 		t.Fatalf("transferred member: %q", got)
+	}
+}
+
+func TestLocalPagesServedToThisMachineOnly(t *testing.T) {
+	r := start(t, map[string]string{})
+	for _, path := range []string{"/_local/chat", "/_local/wechat/_emulator/sent?openid=o1"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.RemoteAddr = "192.0.2.10:50000"
+		rec := httptest.NewRecorder()
+		r.app.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("GET %s from the network = %d, want 403", path, rec.Code)
+		}
+	}
+	// The callback itself is for WeChat, from anywhere.
+	req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	req.RemoteAddr = "192.0.2.10:50000"
+	rec := httptest.NewRecorder()
+	r.app.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("healthz from the network = %d", rec.Code)
 	}
 }

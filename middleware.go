@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,6 +25,21 @@ func requestID(next http.Handler) http.Handler {
 			r.Header.Set("X-Request-Id", id)
 		}
 		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackOnly serves the local-mode pages (chat as any member, read what the
+// emulator "pushed" to anyone) to this machine only: the listener may well be
+// on every interface, and someone trying the bot with their real roster must
+// not expose it to the network. Reach them remotely through an SSH tunnel.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "本地模式页面只能从本机访问 (local-mode pages are served to this machine only)", http.StatusForbidden)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -195,10 +195,10 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	if a.emulator != nil {
 		client := a.localClient()
-		mux.Handle(localPrefix+"/wechat/", http.StripPrefix(localPrefix+"/wechat", a.emulator))
-		mux.Handle(localPrefix+"/", wechattest.LocalUI(client, a.emulator, wechattest.LocalUIOptions{
+		mux.Handle(localPrefix+"/wechat/", loopbackOnly(http.StripPrefix(localPrefix+"/wechat", a.emulator)))
+		mux.Handle(localPrefix+"/", loopbackOnly(wechattest.LocalUI(client, a.emulator, wechattest.LocalUIOptions{
 			Prefix: localPrefix, Title: a.cfg.UnionName + "（本地模式）", Menu: localMenu(), Logger: a.logger,
-		}))
+		})))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, localPrefix+"/chat", http.StatusFound)
 		})
