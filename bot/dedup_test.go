@@ -87,14 +87,14 @@ func TestClaimKeptAliveUntilSettled(t *testing.T) {
 	for _, st := range wxStores {
 		t.Run(st.name, func(t *testing.T) {
 			store := st.open(t)
-			c := &Callback{dedup: dedup{store: store, ttl: time.Minute, claimTTL: 150 * time.Millisecond}, logger: slog.New(slog.DiscardHandler)}
+			c := &Callback{dedup: dedup{store: store, ttl: time.Minute, claimTTL: 300 * time.Millisecond}, logger: slog.New(slog.DiscardHandler)}
 			ctx := t.Context()
 			const key = "wx:dedup:keep"
 			if ok, err := c.dedup.claim(ctx, key); !ok || err != nil {
 				t.Fatalf("claim: %v %v", ok, err)
 			}
 			k := c.keepClaim(ctx, key)
-			time.Sleep(500 * time.Millisecond) // three claim lifetimes
+			time.Sleep(time.Second) // more than three claim lifetimes
 			if ok, _ := c.dedup.claim(ctx, key); ok {
 				t.Fatal("a live owner's claim expired and was taken over")
 			}
