@@ -2,12 +2,12 @@ package handlers_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"unionbot/bot"
 	"unionbot/handlers"
+	"unionbot/internal/testclock"
 	"unionbot/storage"
 	"unionbot/storage/kv"
 	"unionbot/storage/kv/kvtest"
@@ -22,25 +22,7 @@ type fixture struct {
 	kv    kv.Store
 	bot   *bot.Bot
 	svc   *handlers.Service
-	clock *clock
-}
-
-// clock is a settable time source for Deps.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
+	clock *testclock.Clock
 }
 
 // shanghai is the zone the tests set "today" in.
@@ -48,7 +30,7 @@ var shanghai = time.FixedZone("CST", 8*3600)
 
 func newFixture(t testing.TB, db *storage.DB, store kv.Store, mod ...func(*handlers.Deps)) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 5, 3, 10, 30, 0, 0, shanghai)}
+	c := testclock.New(time.Date(2026, 5, 3, 10, 30, 0, 0, shanghai))
 	d := handlers.Deps{Store: db, KV: store, Now: c.Now, UnionName: "测试县总工会"}
 	for _, m := range mod {
 		m(&d)

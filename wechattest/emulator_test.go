@@ -10,28 +10,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"unionbot/internal/testclock"
 )
-
-// fakeClock is a settable clock for the Emulator.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // call performs one API call on e and decodes the JSON answer.
 func call(t testing.TB, e http.Handler, method, target, body string) map[string]any {
@@ -89,7 +72,7 @@ func trySendText(e http.Handler, tok, openid, text string) (int, error) {
 
 func TestTokenEndpoints(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	e := NewEmulator(EmulatorOptions{AppID: testAppID, AppSecret: testSecret, Now: clk.Now})
 
 	cases := []struct {
@@ -178,7 +161,7 @@ func TestImmediateInvalidation(t *testing.T) {
 
 func TestFaultInjectionAndRateLimit(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	e := NewEmulator(EmulatorOptions{Now: clk.Now})
 	tok := tokenOf(t, e)
 
@@ -377,10 +360,11 @@ func BenchmarkEmulatorCustomSend(b *testing.B) {
 
 func TestEmulatorMediaBounded(t *testing.T) {
 	t.Parallel()
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	e := NewEmulator(EmulatorOptions{MaxMedia: 2, Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	e := NewEmulator(EmulatorOptions{MaxMedia: 2, Now: clk.Now})
 	var ids []string
 	for i := range 3 {
+		clk.Add(time.Second)
 		id, err := e.StoreMedia(t.Context(), "image/png", []byte{byte(i)})
 		if err != nil {
 			t.Fatal(err)
