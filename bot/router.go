@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"unionbot/pii"
 )
 
 // Router decides what an input means and who answers it, in the order of
@@ -154,7 +156,7 @@ func (r *Router) route(ctx context.Context, s *Session, in Input) (Reply, error)
 		if s.Step >= len(f.Steps) {
 			return Text(f.prompt(s)), nil
 		}
-		return r.formAnswer(ctx, s, f, in, FoldWidth(strings.TrimSpace(in.Text)))
+		return r.formAnswer(ctx, s, f, in, pii.HalfWidth(strings.TrimSpace(in.Text)))
 	}
 	for _, p := range r.prefixes {
 		if arg, ok := strings.CutPrefix(cmd, p.prefix); ok {
@@ -258,27 +260,13 @@ func (r *Router) runFallback(ctx context.Context, s *Session, in Input) (Reply, 
 	return r.fallback(ctx, s, in)
 }
 
-// FoldWidth turns full-width ASCII (what Chinese phone keyboards often type:
-// "１２３", "ＡＢＣ") and the ideographic space into their half-width forms.
-func FoldWidth(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == 0x3000:
-			return ' '
-		case r >= 0xFF01 && r <= 0xFF5E:
-			return r - 0xFEE0
-		}
-		return r
-	}, s)
-}
-
 // NormalizeCommand folds what a member types into the form keywords are
 // registered in: full-width to half-width, lower case, inner spaces folded,
 // trailing punctuation and emoji dropped. "  菜单！" and "菜单" are one command.
 func NormalizeCommand(s string) string {
 	var b strings.Builder
 	space := false
-	for _, r := range FoldWidth(strings.TrimSpace(s)) {
+	for _, r := range pii.HalfWidth(strings.TrimSpace(s)) {
 		if unicode.IsSpace(r) {
 			space = true
 			continue

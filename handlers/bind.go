@@ -218,14 +218,11 @@ func checkName(_ context.Context, _ *bot.Session, v string) (string, error) {
 // are kept. The full number is never stored nor echoed.
 func checkIDSix(_ context.Context, _ *bot.Session, v string) (string, error) {
 	v = strings.ToUpper(strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
+		if unicode.IsSpace(r) {
 			return -1
-		case r >= 0xFF01 && r <= 0xFF5E: // full-width digits and letters
-			return r - 0xFEE0
 		}
 		return r
-	}, v))
+	}, pii.HalfWidth(v)))
 	switch len(v) {
 	case 6:
 		if isIDTail(v) {

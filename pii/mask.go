@@ -59,7 +59,7 @@ func MaskName(s string) string {
 // dashes are removed first. Input of 7 characters or fewer keeps only its
 // last 2.
 func MaskBankCard(s string) string {
-	s = stripSeparators(toHalfWidth(s))
+	s = stripSeparators(HalfWidth(s))
 	if utf8.RuneCountInString(s) < 8 {
 		return mask(s, 0, 2)
 	}
@@ -74,9 +74,9 @@ func MaskMemberNo(s string) string {
 	return mask(strings.TrimSpace(s), 2, 3)
 }
 
-// toHalfWidth maps full-width ASCII (what Chinese input methods often type:
-// "１３８", "Ｘ") and the ideographic space to their ASCII forms.
-func toHalfWidth(s string) string {
+// HalfWidth maps full-width ASCII (what Chinese input methods often type:
+// "１３８", "Ｘ", "ＯＫ") and the ideographic space to their ASCII forms.
+func HalfWidth(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 0xFF01 && r <= 0xFF5E:

@@ -21,15 +21,16 @@ var nameDots = map[rune]bool{
 // "Zhang San").
 func NormalizeName(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 0xFF01 && r <= 0xFF5E:
-			r -= 0xFEE0 // full-width ASCII; '．' becomes '.', mapped below
-		case unicode.IsSpace(r), r == '\u200b', r == '\u200c', r == '\u200d', r == '\u2060', r == '\ufeff':
+		switch r {
+		case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+			return -1
+		}
+		if unicode.IsSpace(r) {
 			return -1
 		}
 		if nameDots[r] {
 			return '·'
 		}
 		return unicode.ToLower(r)
-	}, s)
+	}, HalfWidth(s)) // full-width '．' becomes '.', a dot look-alike
 }

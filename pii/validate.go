@@ -14,7 +14,7 @@ import (
 // ASCII, removes inner spaces and dashes, and upper-cases the check letter x.
 // Store and hash the normalized form.
 func NormalizeIDNumber(s string) string {
-	return strings.ToUpper(stripSeparators(strings.TrimSpace(toHalfWidth(s))))
+	return strings.ToUpper(stripSeparators(strings.TrimSpace(HalfWidth(s))))
 }
 
 // idWeights are the GB 11643-1999 weights, 2^(17-i) mod 11.
@@ -71,7 +71,7 @@ func NormalizePhone(s string) string {
 			return -1
 		}
 		return r
-	}, stripSeparators(strings.TrimSpace(toHalfWidth(s))))
+	}, stripSeparators(strings.TrimSpace(HalfWidth(s))))
 	for _, cc := range []string{"+86", "0086", "86"} {
 		if rest, ok := strings.CutPrefix(s, cc); ok && len(rest) == 11 {
 			return rest
