@@ -511,36 +511,33 @@ func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) R
 type claimKeeper struct {
 	mu      sync.Mutex
 	settled bool
-	stop    chan struct{}
+	timer   *time.Timer // the next renewal; nil when there is nothing to renew
 }
 
 // keepClaim starts renewing key; with key "" (dedup unavailable) it does
-// nothing and settle only runs nothing either.
+// nothing and settle runs nothing either. Renewals are timer callbacks, not a
+// goroutine per message: most messages settle long before the first one.
 func (c *Callback) keepClaim(ctx context.Context, key string) *claimKeeper {
-	k := &claimKeeper{stop: make(chan struct{})}
+	k := &claimKeeper{}
 	if key == "" {
 		k.settled = true
 		return k
 	}
 	ctx = context.WithoutCancel(ctx)
-	go func() {
-		t := time.NewTicker(c.dedup.claimTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-k.stop:
-				return
-			case <-t.C:
-			}
-			k.mu.Lock()
-			if !k.settled {
-				if err := c.dedup.renew(ctx, key); err != nil {
-					c.logger.WarnContext(ctx, "dedup renew claim", "err", err)
-				}
-			}
-			k.mu.Unlock()
+	every := c.dedup.claimTTL / 3
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.timer = time.AfterFunc(every, func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if k.settled {
+			return
 		}
-	}()
+		if err := c.dedup.renew(ctx, key); err != nil {
+			c.logger.WarnContext(ctx, "dedup renew claim", "err", err)
+		}
+		k.timer.Reset(every)
+	})
 	return k
 }
 
@@ -552,7 +549,9 @@ func (k *claimKeeper) settle(write func()) {
 		return
 	}
 	k.settled = true
-	close(k.stop)
+	if k.timer != nil {
+		k.timer.Stop()
+	}
 	write()
 }
 
