@@ -71,15 +71,10 @@ func cmdImport(ctx context.Context, cfg config.Config, args []string, stdout, st
 // local mode, which then needs the local server running).
 func cmdSyncMenu(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
-	wcfg := bot.WeChatConfig{
-		AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret, Token: cfg.WeChat.Token,
-		AESKey: cfg.WeChat.AESKey, APIBase: cfg.WeChat.APIBase, HTTPTimeout: 10 * time.Second,
-	}
-	if cfg.LocalMode() {
-		wcfg.AppID, wcfg.Secret = localAppID, localSecret
-		if wcfg.APIBase == "" {
-			wcfg.APIBase = localBase(cfg) + localPrefix + "/wechat"
-		}
+	wcfg := wechatConfig(cfg)
+	wcfg.HTTPTimeout = 10 * time.Second
+	if wcfg.APIBase == "" { // local mode: the running server's emulator
+		wcfg.APIBase = localBase(cfg) + localPrefix + "/wechat"
 	}
 	store, closeKV, err := openKV(ctx, cfg, logger)
 	if err != nil {

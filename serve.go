@@ -113,6 +113,20 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	r.l.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
 }
 
+// wechatConfig is the official account's configuration; local mode uses the
+// emulator's fixed credentials, and an empty APIBase there means "the
+// emulator", which the caller locates.
+func wechatConfig(cfg config.Config) bot.WeChatConfig {
+	w := bot.WeChatConfig{
+		AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret, Token: cfg.WeChat.Token,
+		AESKey: cfg.WeChat.AESKey, APIBase: cfg.WeChat.APIBase, HTTPTimeout: 5 * time.Second,
+	}
+	if cfg.LocalMode() {
+		w.AppID, w.Secret = localAppID, localSecret
+	}
+	return w
+}
+
 // newApp wires the service. baseURL is how the process reaches its own
 // listener (local mode points the WeChat API base at its own emulator).
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL string) (*app, error) {
@@ -136,13 +150,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		}
 	}()
 
-	wcfg := bot.WeChatConfig{
-		AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret, Token: cfg.WeChat.Token,
-		AESKey: cfg.WeChat.AESKey, APIBase: cfg.WeChat.APIBase, HTTPTimeout: 5 * time.Second,
-	}
+	wcfg := wechatConfig(cfg)
 	if cfg.LocalMode() {
 		a.emulator = wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: localAppID, AppSecret: localSecret, StrictTemplates: true, MaxRecords: 10000})
-		wcfg.AppID, wcfg.Secret = localAppID, localSecret
 		if wcfg.APIBase == "" {
 			// The bot reaches its emulator on a private loopback listener
 			// that closes only with storage, after late replies are out:
