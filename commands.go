@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unionbot/wx"
 
-	"unionbot/bot"
 	"unionbot/config"
 	"unionbot/handlers"
+	"unionbot/localwx"
 	"unionbot/roster"
-	"unionbot/wechattest"
 )
 
 // cmdMigrate applies the embedded migrations (also done at every start).
@@ -81,11 +81,11 @@ func cmdSyncMenu(ctx context.Context, cfg config.Config, stdout, stderr io.Write
 		return err
 	}
 	defer closeKV()
-	wx, err := bot.NewWeChat(wcfg, store, logger)
+	wc, err := wx.NewWeChat(wcfg, store, logger)
 	if err != nil {
 		return err
 	}
-	if err := bot.NewSender(wx).SetMenu(ctx, handlers.MenuJSON()); err != nil {
+	if err := wx.NewSender(wc).SetMenu(ctx, handlers.MenuJSON()); err != nil {
 		return fmt.Errorf("publish menu: %w", err)
 	}
 	fmt.Fprintf(stdout, "menu published (%d keys)\n", len(handlers.MenuKeys()))
@@ -103,19 +103,19 @@ func cmdChat(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 		return err
 	}
 	base := strings.TrimRight(*url, "/")
-	mode := wechattest.Plain
+	mode := localwx.Plain
 	if cfg.WeChat.AESKey != "" {
-		mode = wechattest.Safe
+		mode = localwx.Safe
 	}
 	appID := cfg.WeChat.AppID
 	if cfg.LocalMode() {
 		appID = localAppID
 	}
-	c := &wechattest.Client{
+	c := &localwx.Client{
 		URL: base + "/wechat", Token: cfg.WeChat.Token, AppID: appID, AESKey: cfg.WeChat.AESKey,
 		Mode: mode, HTTP: &http.Client{Timeout: 20 * time.Second},
 	}
-	return wechattest.Chat(ctx, stdin, stdout, c, base+localPrefix+"/wechat", *openid)
+	return localwx.Chat(ctx, stdin, stdout, c, base+localPrefix+"/wechat", *openid)
 }
 
 // cmdHealthcheck is the Docker HEALTHCHECK: GET /healthz on the local listener.

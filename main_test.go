@@ -23,9 +23,9 @@ import (
 
 	"unionbot/config"
 	"unionbot/internal/testlog"
+	"unionbot/localwx"
 	"unionbot/roster"
 	"unionbot/storage"
-	"unionbot/wechattest"
 )
 
 // These tests boot the whole service as main wires it, on a real listener, and
@@ -73,8 +73,8 @@ func start(t *testing.T, env map[string]string) *running {
 	return &running{app: a, base: base, logs: logs}
 }
 
-func (r *running) client(token, appID, aesKey string, mode wechattest.Mode) *wechattest.Client {
-	return &wechattest.Client{URL: r.base + "/wechat", Token: token, AppID: appID, AESKey: aesKey, Mode: mode,
+func (r *running) client(token, appID, aesKey string, mode localwx.Mode) *localwx.Client {
+	return &localwx.Client{URL: r.base + "/wechat", Token: token, AppID: appID, AESKey: aesKey, Mode: mode,
 		HTTP: &http.Client{Timeout: 10 * time.Second}}
 }
 
@@ -103,13 +103,13 @@ func seedMember(t *testing.T, db *storage.DB, no, name, id string) {
 
 type chat struct {
 	t      *testing.T
-	c      *wechattest.Client
+	c      *localwx.Client
 	openID string
 }
 
 func (c chat) say(text string) string {
 	c.t.Helper()
-	resp, err := c.c.Send(c.t.Context(), wechattest.TextMsg(c.openID, text))
+	resp, err := c.c.Send(c.t.Context(), localwx.TextMsg(c.openID, text))
 	if err != nil {
 		c.t.Fatalf("send %q: %v", text, err)
 	}
@@ -118,7 +118,7 @@ func (c chat) say(text string) string {
 
 func (c chat) event(event, key string) string {
 	c.t.Helper()
-	resp, err := c.c.Send(c.t.Context(), wechattest.EventMsg(c.openID, event, key))
+	resp, err := c.c.Send(c.t.Context(), localwx.EventMsg(c.openID, event, key))
 	if err != nil {
 		c.t.Fatalf("event %s: %v", event, err)
 	}
@@ -138,7 +138,7 @@ func TestLocalModeConversation(t *testing.T) {
 	r := start(t, map[string]string{"UNIONBOT_UNION_NAME": "城关县总工会"})
 	id := idNumber("41272819850612003")
 	seedMember(t, r.app.db, "GH2019000123", "李秀英", id)
-	c := chat{t, r.client(config.DevToken, localAppID, "", wechattest.Plain), "o-e2e-local"}
+	c := chat{t, r.client(config.DevToken, localAppID, "", localwx.Plain), "o-e2e-local"}
 
 	contains(t, c.event("subscribe", ""), "欢迎", "城关县总工会", "绑定")
 	contains(t, c.say("菜单"), "绑定", "互助保障", "法律援助")
@@ -269,7 +269,7 @@ func TestProductionReplicasShareOneConversation(t *testing.T) {
 		t.Helper()
 		r := replicas[turn%len(replicas)]
 		turn++
-		return chat{t, r.client("prodtoken", "wx2c2769f8efd9abc2", testAESKey, wechattest.Safe), "o-e2e-prod"}.say(text)
+		return chat{t, r.client("prodtoken", "wx2c2769f8efd9abc2", testAESKey, localwx.Safe), "o-e2e-prod"}.say(text)
 	}
 	contains(t, say("绑定"), "姓名")
 	contains(t, say("巴特尔"), "后6位")
@@ -278,8 +278,8 @@ func TestProductionReplicasShareOneConversation(t *testing.T) {
 
 	// One delivery retried by WeChat onto all three replicas at once: one side
 	// effect (one bind attempt counted), three identical replies.
-	c := replicas[0].client("prodtoken", "wx2c2769f8efd9abc2", testAESKey, wechattest.Safe)
-	p, err := c.Prepare(wechattest.TextMsg("o-e2e-other", "解绑"))
+	c := replicas[0].client("prodtoken", "wx2c2769f8efd9abc2", testAESKey, localwx.Safe)
+	p, err := c.Prepare(localwx.TextMsg("o-e2e-other", "解绑"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,8 +357,8 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	contains(t, stdout.String(), "/_local/chat")
-	c := &wechattest.Client{URL: base + "/wechat", Token: config.DevToken, AppID: localAppID, NoRetry: true}
-	if _, err := c.Send(t.Context(), wechattest.TextMsg("o-shutdown", "菜单")); err != nil {
+	c := &localwx.Client{URL: base + "/wechat", Token: config.DevToken, AppID: localAppID, NoRetry: true}
+	if _, err := c.Send(t.Context(), localwx.TextMsg("o-shutdown", "菜单")); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -432,7 +432,7 @@ func TestKeywordsAndMenuCommands(t *testing.T) {
 	contains(t, out.String(), "工会地址", "exact")
 
 	r := start(t, map[string]string{"UNIONBOT_DATA_DIR": dir})
-	c := chat{t, r.client(config.DevToken, localAppID, "", wechattest.Plain), "o-e2e-kw"}
+	c := chat{t, r.client(config.DevToken, localAppID, "", localwx.Plain), "o-e2e-kw"}
 	contains(t, c.say("工会地址"), "人民路1号")
 
 	env["UNIONBOT_WECHAT_API_BASE"] = r.base + localPrefix + "/wechat"
@@ -451,11 +451,11 @@ func TestKeywordsAndMenuCommands(t *testing.T) {
 func TestBindRetriedDeliveriesCountOnce(t *testing.T) {
 	r := start(t, map[string]string{})
 	seedMember(t, r.app.db, "GH-R-1", "王建国", idNumber("11010519800101002"))
-	c := r.client(config.DevToken, localAppID, "", wechattest.Plain)
+	c := r.client(config.DevToken, localAppID, "", localwx.Plain)
 	ch := chat{t, c, "o-e2e-retry"}
 	ch.say("绑定")
 	ch.say("王建国")
-	p, err := c.Prepare(wechattest.TextMsg("o-e2e-retry", "999999"))
+	p, err := c.Prepare(localwx.TextMsg("o-e2e-retry", "999999"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +532,7 @@ func TestRedisRestartMidConversation(t *testing.T) {
 	r := start(t, map[string]string{"UNIONBOT_REDIS_ADDR": addr})
 	id := idNumber("15062719880808001")
 	seedMember(t, r.app.db, "GH-RR-1", "乌云", id)
-	c := r.client(config.DevToken, localAppID, "", wechattest.Plain)
+	c := r.client(config.DevToken, localAppID, "", localwx.Plain)
 	c.NoRetry = true
 	ch := chat{t, c, "o-e2e-redis"}
 	contains(t, ch.say("绑定"), "姓名")
@@ -568,7 +568,7 @@ func TestReadmeSampleRoster(t *testing.T) {
 		t.Fatalf("import sample roster: exit %d: %s %s", code, out.String(), errb.String())
 	}
 	r := start(t, map[string]string{"UNIONBOT_DATA_DIR": dir})
-	c := r.client(config.DevToken, localAppID, "", wechattest.Plain)
+	c := r.client(config.DevToken, localAppID, "", localwx.Plain)
 	a := chat{t, c, "o-readme-1"}
 	a.say("绑定")
 	a.say("韩娜霞")

@@ -11,6 +11,8 @@ import (
 	"net/http/pprof"
 	"sync"
 	"time"
+	"unionbot/web"
+	"unionbot/wx"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,10 +22,10 @@ import (
 	"unionbot/bot"
 	"unionbot/config"
 	"unionbot/handlers"
+	"unionbot/localwx"
 	"unionbot/pii"
 	"unionbot/storage"
 	"unionbot/storage/kv"
-	"unionbot/wechattest"
 )
 
 // Local mode talks to the built-in emulator with these fixed credentials.
@@ -40,9 +42,9 @@ type app struct {
 	db       *storage.DB
 	kv       kv.Store
 	closers  []func() error
-	callback *bot.Callback
+	callback *wx.Callback
 	handler  http.Handler
-	emulator *wechattest.Emulator // local mode only
+	emulator *localwx.Emulator // local mode only
 	registry *prometheus.Registry
 	baseURL  string // how this process reaches itself
 }
@@ -116,8 +118,8 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 // wechatConfig is the official account's configuration; local mode uses the
 // emulator's fixed credentials, and an empty APIBase there means "the
 // emulator", which the caller locates.
-func wechatConfig(cfg config.Config) bot.WeChatConfig {
-	w := bot.WeChatConfig{
+func wechatConfig(cfg config.Config) wx.WeChatConfig {
+	w := wx.WeChatConfig{
 		AppID: cfg.WeChat.AppID, Secret: cfg.WeChat.Secret, Token: cfg.WeChat.Token,
 		AESKey: cfg.WeChat.AESKey, APIBase: cfg.WeChat.APIBase, HTTPTimeout: 5 * time.Second,
 	}
@@ -152,7 +154,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 
 	wcfg := wechatConfig(cfg)
 	if cfg.LocalMode() {
-		a.emulator = wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: localAppID, AppSecret: localSecret, StrictTemplates: true, MaxRecords: 10000})
+		a.emulator = localwx.NewEmulator(localwx.EmulatorOptions{AppID: localAppID, AppSecret: localSecret, StrictTemplates: true, MaxRecords: 10000})
 		if wcfg.APIBase == "" {
 			// The bot reaches its emulator on a private loopback listener
 			// that closes only with storage, after late replies are out:
@@ -167,11 +169,11 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 			wcfg.APIBase = selfURL(ln.Addr())
 		}
 	}
-	wx, err := bot.NewWeChat(wcfg, a.kv, logger)
+	wc, err := wx.NewWeChat(wcfg, a.kv, logger)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: %w", err)
 	}
-	sender := bot.NewSender(wx)
+	sender := wx.NewSender(wc)
 
 	router := bot.NewRouter(logger)
 	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName})
@@ -182,8 +184,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		return nil, fmt.Errorf("seed defaults: %w", err)
 	}
 	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL, Sealer: cipher})
-	a.callback = bot.NewCallback(bot.CallbackOptions{
-		WeChat: wx, Engine: engine, Store: a.kv, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
+	a.callback = wx.NewCallback(wx.CallbackOptions{
+		WeChat: wc, Engine: engine, Store: a.kv, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
 		Observe: newCallbackMetrics(a.registry),
 	})
 	a.handler = a.routes()
@@ -193,7 +195,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 
 // routes is the one place every HTTP route is listed.
 func (a *app) routes() http.Handler {
-	m := newHTTPMetrics(a.registry)
+	m := web.NewHTTPMetrics(a.registry)
 
 	mux := http.NewServeMux()
 	mux.Handle("/wechat", a.callback)
@@ -205,30 +207,30 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	if a.emulator != nil {
 		client := a.localClient()
-		mux.Handle(localPrefix+"/wechat/", loopbackOnly(http.StripPrefix(localPrefix+"/wechat", a.emulator)))
-		mux.Handle(localPrefix+"/", loopbackOnly(wechattest.LocalUI(client, a.emulator, wechattest.LocalUIOptions{
+		mux.Handle(localPrefix+"/wechat/", web.LoopbackOnly(http.StripPrefix(localPrefix+"/wechat", a.emulator)))
+		mux.Handle(localPrefix+"/", web.LoopbackOnly(localwx.LocalUI(client, a.emulator, localwx.LocalUIOptions{
 			Prefix: localPrefix, Title: a.cfg.UnionName + "（本地模式）", Menu: localMenu(), Logger: a.logger,
 		})))
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, localPrefix+"/chat", http.StatusFound)
 		})
 	}
-	return requestID(recoverer(a.logger, m.wrap(mux)))
+	return web.WithRequest(a.logger, web.Recoverer(a.logger, m.Wrap(mux)))
 }
 
 // localMenu turns the WeChat custom menu into the chat page's menu, keeping
 // its top-level buttons and their sub-menus.
-func localMenu() []wechattest.MenuButton {
+func localMenu() []localwx.MenuButton {
 	m, err := handlers.ParseMenu(handlers.MenuJSON())
 	if err != nil {
 		return nil
 	}
-	var conv func([]handlers.MenuButton) []wechattest.MenuButton
-	conv = func(bs []handlers.MenuButton) []wechattest.MenuButton {
-		var out []wechattest.MenuButton
+	var conv func([]handlers.MenuButton) []localwx.MenuButton
+	conv = func(bs []handlers.MenuButton) []localwx.MenuButton {
+		var out []localwx.MenuButton
 		for _, b := range bs {
 			if b.Type == "click" || len(b.SubButton) > 0 {
-				out = append(out, wechattest.MenuButton{Label: b.Name, Key: b.Key, Sub: conv(b.SubButton)})
+				out = append(out, localwx.MenuButton{Label: b.Name, Key: b.Key, Sub: conv(b.SubButton)})
 			}
 		}
 		return out
@@ -237,12 +239,12 @@ func localMenu() []wechattest.MenuButton {
 }
 
 // localClient plays the WeChat server against this process (local mode).
-func (a *app) localClient() *wechattest.Client {
-	mode := wechattest.Plain
+func (a *app) localClient() *localwx.Client {
+	mode := localwx.Plain
 	if a.cfg.WeChat.AESKey != "" {
-		mode = wechattest.Safe
+		mode = localwx.Safe
 	}
-	return &wechattest.Client{
+	return &localwx.Client{
 		URL: a.baseURL + "/wechat", Token: a.cfg.WeChat.Token, AppID: localAppID,
 		AESKey: a.cfg.WeChat.AESKey, Mode: mode, HTTP: &http.Client{Timeout: 20 * time.Second},
 	}

@@ -1,5 +1,7 @@
 package bot
 
+import "errors"
+
 // Every sentence the conversation core says on its own, in one place so that
 // officers can review the wording. Capability texts live with their handlers.
 const (
@@ -17,3 +19,17 @@ const (
 	msgResumeForm    = "——继续办理「%s」——\n"
 	msgNotUnderstood = "抱歉，没有理解您的意思。回复“菜单”查看可以办理的服务，回复“人工”联系工会工作人员。"
 )
+
+// ReplyFor is the one mapping from an error to what the member reads: a
+// UserError's own sentence, the "everything is kept, send 确认 again" note
+// when a submission failed on our side, and otherwise the busy sentence.
+func ReplyFor(err error) Reply {
+	if msg, ok := UserMessage(err); ok {
+		return Text(msg)
+	}
+	var kept *keptError
+	if errors.As(err, &kept) {
+		return Text(msgSubmitFailed)
+	}
+	return Text(msgSystemBusy)
+}

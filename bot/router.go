@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -112,15 +111,10 @@ func (r *Router) Route(ctx context.Context, s *Session, in Input) (Reply, error)
 	if err == nil {
 		return rep, nil
 	}
-	if msg, ok := UserMessage(err); ok {
-		return Text(msg), nil
+	if _, ok := UserMessage(err); !ok {
+		r.logger.ErrorContext(ctx, "handle message", "open_id", in.OpenID, "kind", in.Kind, "form", s.Form, "err", err)
 	}
-	r.logger.ErrorContext(ctx, "handle message", "open_id", in.OpenID, "kind", in.Kind, "form", s.Form, "err", err)
-	var kept *keptError
-	if errors.As(err, &kept) {
-		return Text(msgSubmitFailed), nil
-	}
-	return Text(msgSystemBusy), nil
+	return ReplyFor(err), nil
 }
 
 func (r *Router) route(ctx context.Context, s *Session, in Input) (Reply, error) {

@@ -1,9 +1,7 @@
-// Package bot is the WeChat edge and the conversation core: callback glue on
-// silenceper/wechat (signature, safe mode, de-duplication, the reply deadline),
-// outbound sends with typed errors, conversation sessions and the dialog engine
-// (intents, forms, steps, validators, global commands). Only this package
-// imports silenceper/wechat. Handlers speak to it through the neutral Input and
-// Reply types, which carry no XML.
+// Package bot is the conversation core, free of the WeChat SDK: sessions,
+// the dialog engine (intents, forms, steps, validators, global commands) and
+// the neutral Input and Reply types that the WeChat edge (package wx)
+// translates to and from WeChat's XML.
 package bot
 
 import (

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"unionbot/wechattest"
+	"unionbot/localwx"
 )
 
 // The traffic mix: mostly questions (FAQ), then menu, membership look-ups,
@@ -33,18 +33,18 @@ var questions = []string{
 
 type op struct {
 	weight int
-	build  func(openid string) wechattest.Message
+	build  func(openid string) localwx.Message
 }
 
 var mix = []op{
-	{60, func(o string) wechattest.Message { return wechattest.TextMsg(o, questions[rand.IntN(len(questions))]) }},
-	{15, func(o string) wechattest.Message { return wechattest.TextMsg(o, "菜单") }},
-	{10, func(o string) wechattest.Message { return wechattest.TextMsg(o, "我的信息") }},
-	{10, func(o string) wechattest.Message { return wechattest.EventMsg(o, "CLICK", "mutual_aid") }},
-	{5, func(o string) wechattest.Message { return wechattest.EventMsg(o, "subscribe", "") }},
+	{60, func(o string) localwx.Message { return localwx.TextMsg(o, questions[rand.IntN(len(questions))]) }},
+	{15, func(o string) localwx.Message { return localwx.TextMsg(o, "菜单") }},
+	{10, func(o string) localwx.Message { return localwx.TextMsg(o, "我的信息") }},
+	{10, func(o string) localwx.Message { return localwx.EventMsg(o, "CLICK", "mutual_aid") }},
+	{5, func(o string) localwx.Message { return localwx.EventMsg(o, "subscribe", "") }},
 }
 
-func pick() func(string) wechattest.Message {
+func pick() func(string) localwx.Message {
 	total := 0
 	for _, m := range mix {
 		total += m.weight
@@ -61,7 +61,7 @@ func pick() func(string) wechattest.Message {
 
 // send posts one signed message. With verify, the reply is parsed (and in safe
 // mode its signature checked and decrypted) the way WeChat would.
-func send(ctx context.Context, c *wechattest.Client, m wechattest.Message, verify bool) error {
+func send(ctx context.Context, c *localwx.Client, m localwx.Message, verify bool) error {
 	p, err := c.Prepare(m)
 	if err != nil {
 		return err
@@ -103,12 +103,12 @@ func main() {
 	if *duration > 10*time.Minute {
 		*duration = 10 * time.Minute
 	}
-	mode := wechattest.Plain
+	mode := localwx.Plain
 	if *aesKey != "" {
-		mode = wechattest.Safe
+		mode = localwx.Safe
 	}
 	tr := &http.Transport{MaxIdleConns: *conc * 2, MaxIdleConnsPerHost: *conc * 2}
-	c := &wechattest.Client{URL: *url + "/wechat", Token: *token, AppID: *appID, AESKey: *aesKey, Mode: mode,
+	c := &localwx.Client{URL: *url + "/wechat", Token: *token, AppID: *appID, AESKey: *aesKey, Mode: mode,
 		NoRetry: true, HTTP: &http.Client{Timeout: 10 * time.Second, Transport: tr}}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -1,4 +1,4 @@
-package bot
+package wx
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"unionbot/wechattest"
+	"unionbot/localwx"
 )
 
 func TestSenderSendText(t *testing.T) {
@@ -16,15 +16,15 @@ func TestSenderSendText(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := h.emu.SentTo("oS1")
-	if len(sent) != 1 || sent[0].Kind != wechattest.KindCustom || sent[0].Text != "您的申请已受理" {
+	if len(sent) != 1 || sent[0].Kind != localwx.KindCustom || sent[0].Text != "您的申请已受理" {
 		t.Fatalf("sent %+v", sent)
 	}
 }
 
 func TestSenderErrors(t *testing.T) {
 	h := newWXHarness(t, wxHarnessOptions{})
-	h.emu.SetUser("oGone", wechattest.UserState{Unsubscribed: true})
-	h.emu.SetUser("oQuiet", wechattest.UserState{OutsideWindow: true})
+	h.emu.SetUser("oGone", localwx.UserState{Unsubscribed: true})
+	h.emu.SetUser("oQuiet", localwx.UserState{OutsideWindow: true})
 	cases := []struct {
 		name  string
 		setup func()
@@ -34,8 +34,8 @@ func TestSenderErrors(t *testing.T) {
 	}{
 		{"unsubscribed is permanent", nil, "oGone", (*APIError).Permanent, 43004},
 		{"outside 48h window", nil, "oQuiet", (*APIError).OutsideWindow, 45015},
-		{"system busy is transient", func() { h.emu.FailNext(wechattest.PathCustomSend, -1, 1) }, "oS", (*APIError).Transient, -1},
-		{"rate limit is transient", func() { h.emu.FailNext(wechattest.PathCustomSend, 45047, 1) }, "oS", (*APIError).Transient, 45047},
+		{"system busy is transient", func() { h.emu.FailNext(localwx.PathCustomSend, -1, 1) }, "oS", (*APIError).Transient, -1},
+		{"rate limit is transient", func() { h.emu.FailNext(localwx.PathCustomSend, 45047, 1) }, "oS", (*APIError).Transient, 45047},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestSenderTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := h.emu.SentTo("oT")
-	if len(sent) != 1 || sent[0].Kind != wechattest.KindTemplate || sent[0].MsgID != id || id == 0 {
+	if len(sent) != 1 || sent[0].Kind != localwx.KindTemplate || sent[0].MsgID != id || id == 0 {
 		t.Fatalf("id %d, sent %+v", id, sent)
 	}
 	if sent[0].TemplateID != "TPL1" || sent[0].Data["thing1"] != "会员活动" || sent[0].URL != "https://example.org/n/1" {
@@ -129,7 +129,7 @@ func TestSenderMenuAndUserInfo(t *testing.T) {
 	if ui.OpenID != "oInfo" || !ui.Subscribed || ui.SubscribeTime.IsZero() {
 		t.Errorf("user info %+v", ui)
 	}
-	h.emu.SetUser("oLeft", wechattest.UserState{Unsubscribed: true})
+	h.emu.SetUser("oLeft", localwx.UserState{Unsubscribed: true})
 	ui, err = h.sender.UserInfo(t.Context(), "oLeft")
 	if err != nil {
 		t.Fatal(err)

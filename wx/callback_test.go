@@ -1,4 +1,4 @@
-package bot
+package wx
 
 import (
 	"bytes"
@@ -19,13 +19,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unionbot/bot"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/sirupsen/logrus"
 
 	"unionbot/internal/testlog"
-	"unionbot/wechattest"
+	"unionbot/localwx"
 )
 
 func TestVerifyEchostr(t *testing.T) {
@@ -76,10 +77,10 @@ func TestVerifyEchostr(t *testing.T) {
 }
 
 func TestRoundTripModes(t *testing.T) {
-	for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Compat, wechattest.Safe} {
+	for _, mode := range []localwx.Mode{localwx.Plain, localwx.Compat, localwx.Safe} {
 		t.Run(mode.String(), func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{mode: mode})
-			m := wechattest.TextMsg("oUser1", "你好 <b>&")
+			m := localwx.TextMsg("oUser1", "你好 <b>&")
 			resp, err := h.client.Send(t.Context(), m)
 			if err != nil {
 				t.Fatalf("Send: %v", err)
@@ -90,14 +91,14 @@ func TestRoundTripModes(t *testing.T) {
 			if resp.ToUser != "oUser1" {
 				t.Errorf("reply to %q, want oUser1", resp.ToUser)
 			}
-			if resp.Encrypted != (mode != wechattest.Plain) {
+			if resp.Encrypted != (mode != localwx.Plain) {
 				t.Errorf("encrypted=%v in %s mode", resp.Encrypted, mode)
 			}
 			in := h.engine.Inputs()
 			if len(in) != 1 {
 				t.Fatalf("engine got %d inputs, want 1", len(in))
 			}
-			want := Input{OpenID: "oUser1", MsgID: m.MsgID, CreateTime: time.Unix(m.CreateTime, 0), Kind: KindText, Text: "你好 <b>&"}
+			want := bot.Input{OpenID: "oUser1", MsgID: m.MsgID, CreateTime: time.Unix(m.CreateTime, 0), Kind: bot.KindText, Text: "你好 <b>&"}
 			if !in[0].CreateTime.Equal(want.CreateTime) || in[0].OpenID != want.OpenID || in[0].MsgID != want.MsgID ||
 				in[0].Kind != want.Kind || in[0].Text != want.Text {
 				t.Errorf("input %+v, want %+v", in[0], want)
@@ -107,11 +108,11 @@ func TestRoundTripModes(t *testing.T) {
 }
 
 func TestNoReplyIsSuccess(t *testing.T) {
-	for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Safe} {
+	for _, mode := range []localwx.Mode{localwx.Plain, localwx.Safe} {
 		t.Run(mode.String(), func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{mode: mode})
-			h.cb.engine = engineFunc(func(context.Context, Input) (Reply, error) { return Reply{}, nil })
-			p, err := h.client.Prepare(wechattest.TextMsg("oUser1", "hi"))
+			h.cb.engine = engineFunc(func(context.Context, bot.Input) (bot.Reply, error) { return bot.Reply{}, nil })
+			p, err := h.client.Prepare(localwx.TextMsg("oUser1", "hi"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,9 +125,9 @@ func TestNoReplyIsSuccess(t *testing.T) {
 	}
 }
 
-type engineFunc func(context.Context, Input) (Reply, error)
+type engineFunc func(context.Context, bot.Input) (bot.Reply, error)
 
-func (f engineFunc) Handle(ctx context.Context, in Input) (Reply, error) { return f(ctx, in) }
+func (f engineFunc) Handle(ctx context.Context, in bot.Input) (bot.Reply, error) { return f(ctx, in) }
 
 func TestEngineErrors(t *testing.T) {
 	cases := []struct {
@@ -134,14 +135,14 @@ func TestEngineErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"internal error gives the busy text", errors.New("db down"), replyBusy},
-		{"user error is shown as is", fmt.Errorf("bind: %w", Userf("会员号不存在")), "会员号不存在"},
+		{"internal error gives the busy text", errors.New("db down"), bot.ReplyFor(errors.New("x")).Text},
+		{"user error is shown as is", fmt.Errorf("bind: %w", bot.Userf("会员号不存在")), "会员号不存在"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{})
 			h.engine.err = tc.err
-			resp, err := h.client.Send(t.Context(), wechattest.TextMsg("oUser1", "hi"))
+			resp, err := h.client.Send(t.Context(), localwx.TextMsg("oUser1", "hi"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,13 +153,13 @@ func TestEngineErrors(t *testing.T) {
 	}
 	t.Run("panic gives the busy text", func(t *testing.T) {
 		h := newWXHarness(t, wxHarnessOptions{})
-		h.cb.engine = engineFunc(func(context.Context, Input) (Reply, error) { panic("boom") })
-		resp, err := h.client.Send(t.Context(), wechattest.TextMsg("oUser1", "hi"))
+		h.cb.engine = engineFunc(func(context.Context, bot.Input) (bot.Reply, error) { panic("boom") })
+		resp, err := h.client.Send(t.Context(), localwx.TextMsg("oUser1", "hi"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.Text != replyBusy {
-			t.Errorf("reply %q, want %q", resp.Text, replyBusy)
+		if resp.Text != bot.ReplyFor(errors.New("x")).Text {
+			t.Errorf("reply %q, want %q", resp.Text, bot.ReplyFor(errors.New("x")).Text)
 		}
 	})
 }
@@ -170,63 +171,63 @@ func TestRejectedRequests(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		mode   wechattest.Mode
+		mode   localwx.Mode
 		build  func(t *testing.T, h *wxHarness) req
 		status int
 	}{
-		{"bad signature", wechattest.Plain, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"bad signature", localwx.Plain, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: wxWithQuery(t, p.URL, "signature", strings.Repeat("a", 40)), body: p.Body}
 		}, http.StatusForbidden},
-		{"signature of another token", wechattest.Plain, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"signature of another token", localwx.Plain, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: wxWithQuery(t, p.URL, "signature", util.Signature("other", p.Timestamp, p.Nonce)), body: p.Body}
 		}, http.StatusForbidden},
-		{"bad msg_signature", wechattest.Safe, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"bad msg_signature", localwx.Safe, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: wxWithQuery(t, p.URL, "msg_signature", strings.Repeat("b", 40)), body: p.Body}
 		}, http.StatusForbidden},
-		{"msg_signature of another payload", wechattest.Compat, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"msg_signature of another payload", localwx.Compat, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: wxWithQuery(t, p.URL, "msg_signature", util.Signature(wxTestToken, p.Timestamp, p.Nonce, "x")), body: p.Body}
 		}, http.StatusForbidden},
-		{"stale timestamp", wechattest.Plain, func(t *testing.T, h *wxHarness) req {
+		{"stale timestamp", localwx.Plain, func(t *testing.T, h *wxHarness) req {
 			h.client.Now = func() time.Time { return time.Now().Add(-301 * time.Second) }
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: p.URL, body: p.Body}
 		}, http.StatusForbidden},
-		{"future timestamp", wechattest.Safe, func(t *testing.T, h *wxHarness) req {
+		{"future timestamp", localwx.Safe, func(t *testing.T, h *wxHarness) req {
 			h.client.Now = func() time.Time { return time.Now().Add(301 * time.Second) }
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: p.URL, body: p.Body}
 		}, http.StatusForbidden},
-		{"body over 64 KiB", wechattest.Plain, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", strings.Repeat("x", 65<<10)))
+		{"body over 64 KiB", localwx.Plain, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", strings.Repeat("x", 65<<10)))
 			return req{url: p.URL, body: p.Body}
 		}, http.StatusRequestEntityTooLarge},
-		{"malformed XML", wechattest.Plain, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"malformed XML", localwx.Plain, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: p.URL, body: []byte("<xml><ToUserName>")}
 		}, http.StatusBadRequest},
-		{"empty body", wechattest.Plain, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"empty body", localwx.Plain, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: p.URL}
 		}, http.StatusBadRequest},
-		{"safe envelope without Encrypt", wechattest.Safe, func(t *testing.T, h *wxHarness) req {
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+		{"safe envelope without Encrypt", localwx.Safe, func(t *testing.T, h *wxHarness) req {
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			return req{url: p.URL, body: []byte("<xml><ToUserName>gh</ToUserName></xml>")}
 		}, http.StatusBadRequest},
-		{"bad Encrypt payload", wechattest.Safe, func(t *testing.T, h *wxHarness) req {
+		{"bad Encrypt payload", localwx.Safe, func(t *testing.T, h *wxHarness) req {
 			// Properly signed, but not decryptable with our key.
-			p := wxPrepare(t, h, wechattest.TextMsg("oUser1", "hi"))
+			p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
 			enc := "bm90IGEgdmFsaWQgcGF5bG9hZCBhdCBhbGwsIHJlYWxseQ=="
 			u := wxWithQuery(t, p.URL, "msg_signature", util.Signature(wxTestToken, p.Timestamp, p.Nonce, enc))
 			return req{url: u, body: []byte("<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt></xml>")}
 		}, http.StatusBadRequest},
-		{"payload for another app id", wechattest.Safe, func(t *testing.T, h *wxHarness) req {
+		{"payload for another app id", localwx.Safe, func(t *testing.T, h *wxHarness) req {
 			other := *h.client
 			other.AppID = "wx_someone_else"
-			p, err := other.Prepare(wechattest.TextMsg("oUser1", "hi"))
+			p, err := other.Prepare(localwx.TextMsg("oUser1", "hi"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,7 +249,7 @@ func TestRejectedRequests(t *testing.T) {
 	}
 }
 
-func wxPrepare(t *testing.T, h *wxHarness, m wechattest.Message) *wechattest.Prepared {
+func wxPrepare(t *testing.T, h *wxHarness, m localwx.Message) *localwx.Prepared {
 	t.Helper()
 	p, err := h.client.Prepare(m)
 	if err != nil {
@@ -259,13 +260,13 @@ func wxPrepare(t *testing.T, h *wxHarness, m wechattest.Message) *wechattest.Pre
 
 func TestConcurrentDuplicateDeliveries(t *testing.T) {
 	for _, st := range wxStores {
-		for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Safe} {
+		for _, mode := range []localwx.Mode{localwx.Plain, localwx.Safe} {
 			t.Run(st.name+"/"+mode.String(), func(t *testing.T) {
 				h := newWXHarness(t, wxHarnessOptions{mode: mode, store: st.open(t)})
 				h.engine.delay = 150 * time.Millisecond // the three overlap
-				msgs := []wechattest.Message{
-					wechattest.TextMsg("oDup1", "申请补助"),
-					wechattest.EventMsg("oDup2", "CLICK", "MENU_CLAIM"),
+				msgs := []localwx.Message{
+					localwx.TextMsg("oDup1", "申请补助"),
+					localwx.EventMsg("oDup2", "CLICK", "MENU_CLAIM"),
 				}
 				for _, m := range msgs {
 					p := wxPrepare(t, h, m)
@@ -321,7 +322,7 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: 200 * time.Millisecond})
 			h.engine.delay = 700 * time.Millisecond
-			m := wechattest.TextMsg("oSlow", "查询进度")
+			m := localwx.TextMsg("oSlow", "查询进度")
 			p := wxPrepare(t, h, m)
 			mm := &message.MixMessage{MsgID: m.MsgID}
 			mm.FromUserName = "oSlow"
@@ -347,11 +348,11 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
-			sent, err := h.emu.WaitSent(ctx, func(s wechattest.Sent) bool { return s.ToUser == "oSlow" })
+			sent, err := h.emu.WaitSent(ctx, func(s localwx.Sent) bool { return s.ToUser == "oSlow" })
 			if err != nil {
 				t.Fatalf("no customer-service message: %v", err)
 			}
-			if sent.Kind != wechattest.KindCustom || sent.Text != "echo:查询进度" {
+			if sent.Kind != localwx.KindCustom || sent.Text != "echo:查询进度" {
 				t.Errorf("pushed %s %q, want custom echo", sent.Kind, sent.Text)
 			}
 			if err := h.cb.Wait(ctx); err != nil {
@@ -378,7 +379,7 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 func TestSlowEngineWaitOnShutdown(t *testing.T) {
 	h := newWXHarness(t, wxHarnessOptions{replyTimeout: 50 * time.Millisecond})
 	h.engine.delay = time.Second
-	if _, err := h.client.Send(t.Context(), wechattest.TextMsg("oWait", "x")); err != nil {
+	if _, err := h.client.Send(t.Context(), localwx.TextMsg("oWait", "x")); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
@@ -407,32 +408,32 @@ func TestToInput(t *testing.T) {
 	cases := []struct {
 		name string
 		m    *message.MixMessage
-		want Input
+		want bot.Input
 	}{
 		{"text", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.Content = "text", 7, "hello" }),
-			Input{MsgID: 7, Kind: KindText, Text: "hello"}},
+			bot.Input{MsgID: 7, Kind: bot.KindText, Text: "hello"}},
 		{"image", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.MediaID, m.PicURL = "image", 8, "M1", "http://p" }),
-			Input{MsgID: 8, Kind: KindImage, MediaID: "M1", PicURL: "http://p"}},
+			bot.Input{MsgID: 8, Kind: bot.KindImage, MediaID: "M1", PicURL: "http://p"}},
 		{"voice with recognition", mk(func(m *message.MixMessage) {
 			m.MsgType, m.MsgID, m.MediaID, m.Recognition = "voice", 9, "V1", "我要报销"
 		}),
-			Input{MsgID: 9, Kind: KindVoice, MediaID: "V1", Text: "我要报销"}},
+			bot.Input{MsgID: 9, Kind: bot.KindVoice, MediaID: "V1", Text: "我要报销"}},
 		{"short video", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.MediaID = "shortvideo", 10, "SV" }),
-			Input{MsgID: 10, Kind: KindVideo, MediaID: "SV"}},
+			bot.Input{MsgID: 10, Kind: bot.KindVideo, MediaID: "SV"}},
 		{"location", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.Label = "location", 11, "北京市" }),
-			Input{MsgID: 11, Kind: KindLocation, Text: "北京市"}},
+			bot.Input{MsgID: 11, Kind: bot.KindLocation, Text: "北京市"}},
 		{"link", mk(func(m *message.MixMessage) { m.MsgType, m.MsgID, m.URL = "link", 12, "https://x" }),
-			Input{MsgID: 12, Kind: KindLink, Text: "https://x"}},
+			bot.Input{MsgID: 12, Kind: bot.KindLink, Text: "https://x"}},
 		{"subscribe via QR", mk(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey = "event", "subscribe", "qrscene_bind42" }),
-			Input{Kind: KindEvent, Event: EventSubscribe, EventKey: "bind42"}},
+			bot.Input{Kind: bot.KindEvent, Event: bot.EventSubscribe, EventKey: "bind42"}},
 		{"plain subscribe", mk(func(m *message.MixMessage) { m.MsgType, m.Event = "event", "subscribe" }),
-			Input{Kind: KindEvent, Event: EventSubscribe}},
+			bot.Input{Kind: bot.KindEvent, Event: bot.EventSubscribe}},
 		{"scan by follower", mk(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey = "event", "SCAN", "bind42" }),
-			Input{Kind: KindEvent, Event: EventScan, EventKey: "bind42"}},
+			bot.Input{Kind: bot.KindEvent, Event: bot.EventScan, EventKey: "bind42"}},
 		{"menu click", mk(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey = "event", "CLICK", "MENU_FAQ" }),
-			Input{Kind: KindEvent, Event: EventClick, EventKey: "MENU_FAQ"}},
+			bot.Input{Kind: bot.KindEvent, Event: bot.EventClick, EventKey: "MENU_FAQ"}},
 		{"menu view", mk(func(m *message.MixMessage) { m.MsgType, m.Event, m.EventKey = "event", "VIEW", "https://u" }),
-			Input{Kind: KindEvent, Event: EventView, EventKey: "https://u"}},
+			bot.Input{Kind: bot.KindEvent, Event: bot.EventView, EventKey: "https://u"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -448,12 +449,12 @@ func TestToInput(t *testing.T) {
 
 // TestInputKindsEndToEnd sends the other message kinds through the callback.
 func TestInputKindsEndToEnd(t *testing.T) {
-	h := newWXHarness(t, wxHarnessOptions{mode: wechattest.Safe})
-	msgs := []wechattest.Message{
-		wechattest.VoiceMsg("oK", "VOICE1", "查询补助"),
-		wechattest.ImageMsg("oK", "IMG1", "http://mmbiz/pic"),
-		wechattest.EventMsg("oK", "subscribe", "qrscene_S1"),
-		wechattest.LocationMsg("oK", 39.9, 116.4, 15, "天安门"),
+	h := newWXHarness(t, wxHarnessOptions{mode: localwx.Safe})
+	msgs := []localwx.Message{
+		localwx.VoiceMsg("oK", "VOICE1", "查询补助"),
+		localwx.ImageMsg("oK", "IMG1", "http://mmbiz/pic"),
+		localwx.EventMsg("oK", "subscribe", "qrscene_S1"),
+		localwx.LocationMsg("oK", 39.9, 116.4, 15, "天安门"),
 	}
 	for _, m := range msgs {
 		if _, err := h.client.Send(t.Context(), m); err != nil {
@@ -464,16 +465,16 @@ func TestInputKindsEndToEnd(t *testing.T) {
 	if len(in) != 4 {
 		t.Fatalf("%d inputs, want 4", len(in))
 	}
-	if in[0].Kind != KindVoice || in[0].Text != "查询补助" || in[0].MediaID != "VOICE1" {
+	if in[0].Kind != bot.KindVoice || in[0].Text != "查询补助" || in[0].MediaID != "VOICE1" {
 		t.Errorf("voice: %+v", in[0])
 	}
-	if in[1].Kind != KindImage || in[1].MediaID != "IMG1" || in[1].PicURL != "http://mmbiz/pic" {
+	if in[1].Kind != bot.KindImage || in[1].MediaID != "IMG1" || in[1].PicURL != "http://mmbiz/pic" {
 		t.Errorf("image: %+v", in[1])
 	}
-	if in[2].Kind != KindEvent || in[2].Event != EventSubscribe || in[2].EventKey != "S1" || in[2].MsgID != 0 {
+	if in[2].Kind != bot.KindEvent || in[2].Event != bot.EventSubscribe || in[2].EventKey != "S1" || in[2].MsgID != 0 {
 		t.Errorf("subscribe: %+v", in[2])
 	}
-	if in[3].Kind != KindLocation || in[3].Text != "天安门" {
+	if in[3].Kind != bot.KindLocation || in[3].Text != "天安门" {
 		t.Errorf("location: %+v", in[3])
 	}
 }
@@ -509,7 +510,7 @@ func wxReadTestdata(t *testing.T, name string) []byte {
 func TestOfficialVectorThroughCallback(t *testing.T) {
 	ts, _ := strconv.ParseInt(vecATimestamp, 10, 64)
 	h := newWXHarness(t, wxHarnessOptions{
-		mode: wechattest.Compat, token: vecAToken, appID: vecAAppID, aesKey: vecAESKey,
+		mode: localwx.Compat, token: vecAToken, appID: vecAAppID, aesKey: vecAESKey,
 		now: func() time.Time { return time.Unix(ts, 0) },
 	})
 	body := wxReadTestdata(t, "tencent_sample_compat.xml")
@@ -559,7 +560,7 @@ func TestWechatpyDecryptVectorThroughCallback(t *testing.T) {
 	const ts, nonce, msgSig = "1411525903", "461056294", "74d92dfeb87ba7c714f89d98870ae5eb62dff26d"
 	sec, _ := strconv.ParseInt(ts, 10, 64)
 	h := newWXHarness(t, wxHarnessOptions{
-		mode: wechattest.Safe, token: vecBToken, appID: vecBAppID, aesKey: vecBAESKey,
+		mode: localwx.Safe, token: vecBToken, appID: vecBAppID, aesKey: vecBAESKey,
 		now: func() time.Time { return time.Unix(sec, 0).Add(299 * time.Second) },
 	})
 	enc := string(wxReadTestdata(t, "wechatpy_decrypt_encrypt.txt"))
@@ -644,7 +645,7 @@ func TestCryptoVectors(t *testing.T) {
 // number through plain and safe mode, with our logger at debug level, and
 // checks that neither reaches our log nor the SDK's (logrus) output.
 func TestLogsCarryNoContent(t *testing.T) {
-	for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Safe} {
+	for _, mode := range []localwx.Mode{localwx.Plain, localwx.Safe} {
 		t.Run(mode.String(), func(t *testing.T) {
 			wxSaveGlobals(t)
 			logrus.SetLevel(logrus.DebugLevel) // as the SDK's root package would
@@ -655,13 +656,13 @@ func TestLogsCarryNoContent(t *testing.T) {
 			const idNumber = "110101199003074258"
 			content := "我的身份证号 " + idNumber + " " + marker
 
-			resp, err := h.client.Send(t.Context(), wechattest.TextMsg("oPriv", content))
+			resp, err := h.client.Send(t.Context(), localwx.TextMsg("oPriv", content))
 			if err != nil || resp.Text != "echo:"+content {
 				t.Fatalf("round trip: %q, %v", resp.Text, err)
 			}
 			// The slow path logs too: a late reply pushed afterwards.
 			h.engine.delay = 1500 * time.Millisecond
-			if _, err := h.client.Send(t.Context(), wechattest.TextMsg("oPriv", content+"-late")); err != nil {
+			if _, err := h.client.Send(t.Context(), localwx.TextMsg("oPriv", content+"-late")); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
@@ -699,7 +700,7 @@ func TestRequestIDAndObserve(t *testing.T) {
 		outcomes = append(outcomes, o)
 		mu.Unlock()
 	}
-	p := wxPrepare(t, h, wechattest.TextMsg("oR", "hi"))
+	p := wxPrepare(t, h, localwx.TextMsg("oR", "hi"))
 	req, _ := p.Request(t.Context())
 	req.Header.Set("X-Request-Id", "req-abc.1")
 	resp, err := http.DefaultClient.Do(req)
@@ -727,17 +728,17 @@ func TestRequestIDAndObserve(t *testing.T) {
 // requests served in parallel through ServeHTTP.
 func BenchmarkCallback(b *testing.B) {
 	for _, st := range wxStores {
-		for _, mode := range []wechattest.Mode{wechattest.Plain, wechattest.Safe} {
+		for _, mode := range []localwx.Mode{localwx.Plain, localwx.Safe} {
 			b.Run(st.name+"/"+mode.String(), func(b *testing.B) {
 				h := newWXHarness(b, wxHarnessOptions{mode: mode, store: st.open(b), logOut: io.Discard})
-				h.cb.engine = engineFunc(func(_ context.Context, in Input) (Reply, error) { return Text("echo:" + in.Text), nil })
+				h.cb.engine = engineFunc(func(_ context.Context, in bot.Input) (bot.Reply, error) { return bot.Text("echo:" + in.Text), nil })
 				type prepared struct {
 					url  string
 					body []byte
 				}
 				reqs := make([]prepared, b.N)
 				for i := range reqs {
-					p, err := h.client.Prepare(wechattest.TextMsg(fmt.Sprintf("oBench%d", i%500), "查询我的申请进度"))
+					p, err := h.client.Prepare(localwx.TextMsg(fmt.Sprintf("oBench%d", i%500), "查询我的申请进度"))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -772,7 +773,7 @@ func TestRetryTakesOverFromDeadReplica(t *testing.T) {
 	for _, st := range wxStores {
 		t.Run(st.name, func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: time.Second})
-			m := wechattest.TextMsg("oDead", "你好")
+			m := localwx.TextMsg("oDead", "你好")
 			key := "wx:dedup:oDead:" + strconv.FormatInt(m.MsgID, 10)
 			if err := h.store.Set(t.Context(), key, []byte(dedupProcessing), 300*time.Millisecond); err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-// Package wechattest plays WeChat on both sides of the bot, for tests and for
+// Package localwx plays WeChat on both sides of the bot, for tests and for
 // local mode.
 //
 //   - Emulator is an http.Handler that serves the WeChat API paths the bot
@@ -15,4 +15,4 @@
 // This is the project's only fake of WeChat. It has no global configuration;
 // the only package state is the MsgId counter that keeps message ids unique and
 // increasing within the process.
-package wechattest
+package localwx

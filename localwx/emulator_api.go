@@ -1,4 +1,4 @@
-package wechattest
+package localwx
 
 import (
 	"bytes"

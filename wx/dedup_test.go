@@ -1,10 +1,11 @@
-package bot
+package wx
 
 import (
 	"context"
 	"log/slog"
 	"testing"
 	"time"
+	"unionbot/bot"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 )
@@ -61,7 +62,7 @@ func TestDedupStates(t *testing.T) {
 			}
 			go func() {
 				time.Sleep(30 * time.Millisecond)
-				_ = d.finish(context.Background(), "wx:dedup:t1", Text("好的"))
+				_ = d.finish(context.Background(), "wx:dedup:t1", bot.Text("好的"))
 			}()
 			r, state, err := d.wait(ctx, "wx:dedup:t1")
 			if err != nil || state != dedupGotReply || r.Text != "好的" {
@@ -99,7 +100,7 @@ func TestClaimKeptAliveUntilSettled(t *testing.T) {
 				t.Fatal("a live owner's claim expired and was taken over")
 			}
 			k.settle(func() {
-				if err := c.dedup.finish(ctx, key, Text("答复")); err != nil {
+				if err := c.dedup.finish(ctx, key, bot.Text("答复")); err != nil {
 					t.Error(err)
 				}
 			})

@@ -1,4 +1,4 @@
-package bot
+package wx
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unionbot/bot"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
@@ -84,7 +85,7 @@ func (d dedup) renew(ctx context.Context, key string) error {
 }
 
 // finish stores the reply for retries.
-func (d dedup) finish(ctx context.Context, key string, r Reply) error {
+func (d dedup) finish(ctx context.Context, key string, r bot.Reply) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("dedup finish: %w", err)
@@ -109,33 +110,33 @@ func (d dedup) markAsync(ctx context.Context, key string) error {
 // ends (dedupPending). A key that vanished (the claim's owner crashed before
 // finishing, so its short claim expired) ends the wait as dedupVanished: the
 // caller may claim the delivery itself.
-func (d dedup) wait(ctx context.Context, key string) (Reply, dedupState, error) {
+func (d dedup) wait(ctx context.Context, key string) (bot.Reply, dedupState, error) {
 	delay := 5 * time.Millisecond
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return Reply{}, dedupPending, nil
+			return bot.Reply{}, dedupPending, nil
 		case <-t.C:
 		}
 		val, err := d.store.Get(ctx, key)
 		switch {
 		case errors.Is(err, kv.ErrNotFound):
-			return Reply{}, dedupVanished, nil
+			return bot.Reply{}, dedupVanished, nil
 		case err != nil:
 			if ctx.Err() != nil {
-				return Reply{}, dedupPending, nil
+				return bot.Reply{}, dedupPending, nil
 			}
-			return Reply{}, dedupPending, fmt.Errorf("dedup wait: %w", err)
+			return bot.Reply{}, dedupPending, fmt.Errorf("dedup wait: %w", err)
 		case len(val) > 0 && val[0] == dedupDone:
-			var r Reply
+			var r bot.Reply
 			if err := json.Unmarshal(val[1:], &r); err != nil {
-				return Reply{}, dedupPending, fmt.Errorf("dedup wait: decode reply: %w", err)
+				return bot.Reply{}, dedupPending, fmt.Errorf("dedup wait: decode reply: %w", err)
 			}
 			return r, dedupGotReply, nil
 		case string(val) == dedupAsync:
-			return Reply{}, dedupWentAsync, nil
+			return bot.Reply{}, dedupWentAsync, nil
 		}
 		t.Reset(delay)
 		if delay < 100*time.Millisecond {

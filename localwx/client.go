@@ -1,4 +1,4 @@
-package wechattest
+package localwx
 
 import (
 	"bytes"
@@ -43,11 +43,11 @@ func (m Mode) String() string {
 // Errors of the Client.
 var (
 	// ErrNoAnswer: every try timed out or failed in transport.
-	ErrNoAnswer = errors.New("wechattest: the bot did not answer")
+	ErrNoAnswer = errors.New("localwx: the bot did not answer")
 	// ErrBadReplySignature: an encrypted reply's MsgSignature does not verify.
-	ErrBadReplySignature = errors.New("wechattest: reply signature mismatch")
+	ErrBadReplySignature = errors.New("localwx: reply signature mismatch")
 	// ErrBadReply: the reply is not something WeChat would accept.
-	ErrBadReply = errors.New("wechattest: invalid reply")
+	ErrBadReply = errors.New("localwx: invalid reply")
 )
 
 // StatusError is a non-200 answer from the bot.
@@ -57,7 +57,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("wechattest: bot answered HTTP %d: %.200s", e.Status, e.Body)
+	return fmt.Sprintf("localwx: bot answered HTTP %d: %.200s", e.Status, e.Body)
 }
 
 // Client plays the WeChat server posting to the bot's callback URL. Its fields

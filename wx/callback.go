@@ -1,4 +1,4 @@
-package bot
+package wx
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unionbot/bot"
+	"unionbot/web"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
@@ -28,12 +30,8 @@ import (
 // Engine answers one input. The dialog core implements it; it serializes the
 // inputs of one openid and saves the session itself.
 type Engine interface {
-	Handle(ctx context.Context, in Input) (Reply, error)
+	Handle(ctx context.Context, in bot.Input) (bot.Reply, error)
 }
-
-// replyBusy is the answer when the engine fails without a member-facing
-// message.
-const replyBusy = "系统繁忙，请稍后再试。"
 
 // Defaults of CallbackOptions.
 const (
@@ -187,7 +185,10 @@ type request struct {
 // ServeHTTP answers one WeChat callback and logs one line for it (request_id,
 // open_id, msg_type, event, duration, outcome; never content).
 func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rq := &request{id: requestID(r), start: time.Now()}
+	rq := &request{id: web.RequestID(r.Context()), start: time.Now()}
+	if rq.id == "" { // served without web.WithRequest (tests)
+		rq.id = requestID(r)
+	}
 	rq.deadline = rq.start.Add(c.replyTimeout)
 	rq.openID = r.URL.Query().Get("openid")
 	rq.logger = c.logger.With("request_id", rq.id)
@@ -392,7 +393,7 @@ func (c *Callback) handle(ctx context.Context, rq *request, m *message.MixMessag
 
 // process claims the delivery and runs the engine, or waits for the reply of
 // the arrival that claimed it.
-func (c *Callback) process(ctx context.Context, rq *request, key string, in Input) Reply {
+func (c *Callback) process(ctx context.Context, rq *request, key string, in bot.Input) bot.Reply {
 	claimed, err := c.dedup.claim(ctx, key)
 	if err != nil {
 		// Without dedup a retry could repeat a side effect, but dropping
@@ -419,7 +420,7 @@ func (c *Callback) process(ctx context.Context, rq *request, key string, in Inpu
 			}
 		}
 		rq.outcome = OutcomeDupPending
-		return Reply{}
+		return bot.Reply{}
 	}
 	return c.run(ctx, rq, key, in)
 }
@@ -433,13 +434,13 @@ const (
 )
 
 type jobResult struct {
-	reply  Reply
+	reply  bot.Reply
 	failed bool
 }
 
 // run executes the engine detached from the request, waiting until the reply
 // deadline. key is "" when dedup is unavailable.
-func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) Reply {
+func (c *Callback) run(ctx context.Context, rq *request, key string, in bot.Input) bot.Reply {
 	var state atomic.Int32
 	done := make(chan jobResult, 1)
 	logger := rq.msgLog
@@ -489,7 +490,7 @@ func (c *Callback) run(ctx context.Context, rq *request, key string, in Input) R
 					logger.ErrorContext(ctx, "dedup mark async", "err", err)
 				}
 			})
-			return Reply{}
+			return bot.Reply{}
 		}
 		res = <-done // finished just as the deadline hit
 	}
@@ -557,27 +558,29 @@ func (k *claimKeeper) settle(write func()) {
 
 // invoke calls the engine, turning errors and panics into a member-facing
 // reply. Errors are logged; message content never is.
-func (c *Callback) invoke(ctx context.Context, logger *slog.Logger, in Input) (res jobResult) {
+func (c *Callback) invoke(ctx context.Context, logger *slog.Logger, in bot.Input) (res jobResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			logger.ErrorContext(ctx, "engine panic", "panic", fmt.Sprint(p))
-			res = jobResult{reply: Text(replyBusy), failed: true}
+			res = jobResult{reply: bot.ReplyFor(errEnginePanic), failed: true}
 		}
 	}()
 	reply, err := c.engine.Handle(ctx, in)
 	if err != nil {
-		if msg, ok := UserMessage(err); ok {
-			return jobResult{reply: Text(msg)}
+		_, isUser := bot.UserMessage(err)
+		if !isUser {
+			logger.ErrorContext(ctx, "engine", "err", err)
 		}
-		logger.ErrorContext(ctx, "engine", "err", err)
-		return jobResult{reply: Text(replyBusy), failed: true}
+		return jobResult{reply: bot.ReplyFor(err), failed: !isUser}
 	}
 	return jobResult{reply: reply}
 }
 
+var errEnginePanic = errors.New("engine panic")
+
 // toInput strips the WeChat envelope.
-func toInput(m *message.MixMessage) Input {
-	in := Input{
+func toInput(m *message.MixMessage) bot.Input {
+	in := bot.Input{
 		OpenID:     string(m.FromUserName),
 		MsgID:      m.MsgID,
 		CreateTime: time.Unix(m.CreateTime, 0),
@@ -592,7 +595,7 @@ func toInput(m *message.MixMessage) Input {
 		// Recognition is WeChat's speech-to-text, when enabled.
 		in.MediaID, in.Text = m.MediaID, m.Recognition
 	case message.MsgTypeVideo, message.MsgTypeShortVideo:
-		in.Kind, in.MediaID = KindVideo, m.MediaID
+		in.Kind, in.MediaID = bot.KindVideo, m.MediaID
 	case message.MsgTypeLocation:
 		in.Text = m.Label
 	case message.MsgTypeLink:

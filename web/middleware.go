@@ -1,6 +1,11 @@
-package main
+// Package web is the HTTP plumbing every listener shares (/wechat, /admin,
+// /api/v1, the metrics and local-mode listeners): a request id and a logger
+// carried in the request's context, panic recovery, per-route metrics, JSON
+// and error writers. It knows nothing of WeChat or of the console.
+package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -12,28 +17,65 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// requestID makes sure every request carries an X-Request-Id (kept when a
-// proxy set one) and echoes it in the response, so an operator can follow one
-// callback through the logs.
-func requestID(next http.Handler) http.Handler {
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyLogger
+)
+
+// RequestID returns the id of the request ctx belongs to ("" outside one).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// Logger returns the request's logger (carrying request_id), or fallback
+// outside a request.
+func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return fallback
+}
+
+// WithRequest gives every request an id (a sane X-Request-Id from a proxy,
+// else a fresh one), echoes it in the response and puts it, and a logger
+// carrying it as request_id, in the request's context, so an operator can
+// follow one request through every log line it caused.
+func WithRequest(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-			r.Header.Set("X-Request-Id", id)
+		if id == "" || len(id) > 64 || !isToken(id) {
+			id = newID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r)
+		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		ctx = context.WithValue(ctx, keyLogger, logger.With("request_id", id))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// loopbackOnly serves the local-mode pages (chat as any member, read what the
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isToken(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// LoopbackOnly serves the local-mode pages (chat as any member, read what the
 // emulator "pushed" to anyone) to this machine only: the listener may well be
 // on every interface, and someone trying the bot with their real roster must
 // not expose it to the network. Reach them remotely through an SSH tunnel.
-func loopbackOnly(next http.Handler) http.Handler {
+func LoopbackOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
@@ -44,16 +86,16 @@ func loopbackOnly(next http.Handler) http.Handler {
 	})
 }
 
-// recoverer turns a panic in a handler into a 500 and a log line instead of a
+// Recoverer turns a panic in a handler into a 500 and a log line instead of a
 // dropped connection.
-func recoverer(logger *slog.Logger, next http.Handler) http.Handler {
+func Recoverer(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				logger.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "request_id", r.Header.Get("X-Request-Id"), "panic", v)
+				Logger(r.Context(), logger).ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
@@ -61,14 +103,15 @@ func recoverer(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// httpMetrics counts requests and their latency per route and status.
-type httpMetrics struct {
+// HTTPMetrics counts requests and their latency per route and status.
+type HTTPMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
 
-func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
-	m := &httpMetrics{
+// NewHTTPMetrics registers the request counters on reg.
+func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
+	m := &HTTPMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "unionbot_http_requests_total", Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
@@ -82,9 +125,9 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-// wrap counts every request under the mux pattern that served it (the
+// Wrap counts every request under the mux pattern that served it (the
 // pattern, not the raw path, keeps the label set small).
-func (m *httpMetrics) wrap(next http.Handler) http.Handler {
+func (m *HTTPMetrics) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -109,22 +152,3 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// newCallbackMetrics counts WeChat callbacks by outcome (reply, duplicate,
-// async, bad_signature…) and times them: the figures an operator watches
-// after a broadcast.
-func newCallbackMetrics(reg prometheus.Registerer) func(outcome string, elapsed time.Duration) {
-	count := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "unionbot_wechat_callbacks_total", Help: "WeChat callbacks by outcome.",
-	}, []string{"outcome"})
-	latency := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "unionbot_wechat_callback_seconds",
-		Help:    "Time to answer a WeChat callback.",
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 4.5},
-	})
-	reg.MustRegister(count, latency)
-	return func(outcome string, elapsed time.Duration) {
-		count.WithLabelValues(outcome).Inc()
-		latency.Observe(elapsed.Seconds())
-	}
-}

@@ -1,4 +1,4 @@
-package bot
+package wx
 
 import (
 	"bytes"
@@ -12,14 +12,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unionbot/bot"
 
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/sirupsen/logrus"
 
 	"unionbot/internal/testlog"
+	"unionbot/localwx"
 	"unionbot/storage/kv"
 	"unionbot/storage/kv/kvtest"
-	"unionbot/wechattest"
 )
 
 // Test credentials of the emulated account.
@@ -74,12 +75,12 @@ var wxStores = []struct {
 type wxEngine struct {
 	mu     sync.Mutex
 	calls  map[string]int
-	inputs []Input
+	inputs []bot.Input
 	delay  time.Duration
 	err    error
 }
 
-func (e *wxEngine) Handle(ctx context.Context, in Input) (Reply, error) {
+func (e *wxEngine) Handle(ctx context.Context, in bot.Input) (bot.Reply, error) {
 	e.mu.Lock()
 	if e.calls == nil {
 		e.calls = map[string]int{}
@@ -92,16 +93,16 @@ func (e *wxEngine) Handle(ctx context.Context, in Input) (Reply, error) {
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
-			return Reply{}, ctx.Err()
+			return bot.Reply{}, ctx.Err()
 		}
 	}
 	if err != nil {
-		return Reply{}, err
+		return bot.Reply{}, err
 	}
-	if in.Kind == KindEvent {
-		return Text("event:" + in.Event + ":" + in.EventKey), nil
+	if in.Kind == bot.KindEvent {
+		return bot.Text("event:" + in.Event + ":" + in.EventKey), nil
 	}
-	return Text("echo:" + in.Text), nil
+	return bot.Text("echo:" + in.Text), nil
 }
 
 func (e *wxEngine) Calls(openID string) int {
@@ -110,27 +111,27 @@ func (e *wxEngine) Calls(openID string) int {
 	return e.calls[openID]
 }
 
-func (e *wxEngine) Inputs() []Input {
+func (e *wxEngine) Inputs() []bot.Input {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]Input(nil), e.inputs...)
+	return append([]bot.Input(nil), e.inputs...)
 }
 
 // wxHarness is one bot callback in front of an emulated WeChat.
 type wxHarness struct {
-	emu    *wechattest.Emulator
+	emu    *localwx.Emulator
 	wc     *WeChat
 	sender *Sender
 	cb     *Callback
 	srv    *httptest.Server
-	client *wechattest.Client
+	client *localwx.Client
 	engine *wxEngine
 	store  kv.Store
 	logs   *testlog.Buffer
 }
 
 type wxHarnessOptions struct {
-	mode         wechattest.Mode
+	mode         localwx.Mode
 	store        kv.Store // default memory
 	replyTimeout time.Duration
 	now          func() time.Time
@@ -163,7 +164,7 @@ func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
 	}
 	logger := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: o.logLevel}))
 
-	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: o.appID, AppSecret: wxTestSecret})
+	emu := localwx.NewEmulator(localwx.EmulatorOptions{AppID: o.appID, AppSecret: wxTestSecret})
 	emuSrv := httptest.NewServer(emu)
 	t.Cleanup(emuSrv.Close)
 
@@ -189,7 +190,7 @@ func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
 			t.Errorf("callback Wait: %v", err)
 		}
 	})
-	client := &wechattest.Client{
+	client := &localwx.Client{
 		URL: srv.URL + "/wechat", Token: o.token, AppID: o.appID, AESKey: o.aesKey,
 		Mode: o.mode, NoRetry: true,
 	}
@@ -309,7 +310,7 @@ func TestRewriteTransport(t *testing.T) {
 }
 
 // newWXTestServer serves emu and returns its URL.
-func newWXTestServer(t testing.TB, emu *wechattest.Emulator) string {
+func newWXTestServer(t testing.TB, emu *localwx.Emulator) string {
 	t.Helper()
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)

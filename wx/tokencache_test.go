@@ -1,4 +1,4 @@
-package bot
+package wx
 
 import (
 	"context"
@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"unionbot/localwx"
 	"unionbot/storage/kv"
-	"unionbot/wechattest"
 )
 
 func TestTokenExpiredRetriedOnce(t *testing.T) {
 	for _, code := range []int{40001, 42001} {
-		t.Run("errcode "+wechattest.ErrMsg(code), func(t *testing.T) {
+		t.Run("errcode "+localwx.ErrMsg(code), func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{})
-			h.emu.FailNext(wechattest.PathCustomSend, code, 1)
+			h.emu.FailNext(localwx.PathCustomSend, code, 1)
 			if err := h.sender.SendText(t.Context(), "oTok", "hi"); err != nil {
 				t.Fatalf("send after one token failure: %v", err)
 			}
@@ -30,7 +30,7 @@ func TestTokenExpiredRetriedOnce(t *testing.T) {
 	}
 	t.Run("retried exactly once", func(t *testing.T) {
 		h := newWXHarness(t, wxHarnessOptions{})
-		h.emu.FailNext(wechattest.PathCustomSend, 40001, 2)
+		h.emu.FailNext(localwx.PathCustomSend, 40001, 2)
 		err := h.sender.SendText(t.Context(), "oTok", "hi")
 		var ae *APIError
 		if !errors.As(err, &ae) || !ae.TokenExpired() {
@@ -66,7 +66,7 @@ func TestTokenSharedByReplicas(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			wxSaveGlobals(t)
 			store := st.open(t)
-			emu := wechattest.NewEmulator(wechattest.EmulatorOptions{AppID: wxTestAppID, AppSecret: wxTestSecret})
+			emu := localwx.NewEmulator(localwx.EmulatorOptions{AppID: wxTestAppID, AppSecret: wxTestSecret})
 			emu.SetLatency(20 * time.Millisecond) // widen the race window
 			srv := newWXTestServer(t, emu)
 			var senders []*Sender
@@ -190,7 +190,7 @@ func TestRefusedForcedRefreshFallsBack(t *testing.T) {
 	if err := wc.Tokens().Invalidate(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	emu.FailNext(wechattest.PathStableToken, 45009, 1)
+	emu.FailNext(localwx.PathStableToken, 45009, 1)
 	if _, err := wc.Tokens().Token(ctx); err != nil {
 		t.Fatalf("token after a refused forced refresh: %v", err)
 	}
@@ -201,11 +201,11 @@ func TestRefusedForcedRefreshFallsBack(t *testing.T) {
 
 // newTokenWeChat is one WeChat instance on an in-process kv store, talking to
 // a fresh emulator.
-func newTokenWeChat(t *testing.T) (*WeChat, kv.Store, *wechattest.Emulator) {
+func newTokenWeChat(t *testing.T) (*WeChat, kv.Store, *localwx.Emulator) {
 	t.Helper()
 	wxSaveGlobals(t)
 	store := wxMemory(t)
-	emu := wechattest.NewEmulator(wechattest.EmulatorOptions{})
+	emu := localwx.NewEmulator(localwx.EmulatorOptions{})
 	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)}, store, nil)
 	if err != nil {
 		t.Fatal(err)
