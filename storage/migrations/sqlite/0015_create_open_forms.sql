@@ -1,0 +1,5 @@
+CREATE TABLE open_forms (
+    open_id TEXT NOT NULL PRIMARY KEY,
+    form TEXT NOT NULL,
+    started_at DATETIME NOT NULL
+) WITHOUT ROWID;
