@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +18,6 @@ import (
 	"unionbot/web"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
-	"github.com/silenceper/wechat/v2/util"
 
 	"unionbot/storage/kv"
 )
@@ -180,6 +175,9 @@ type request struct {
 	event    string
 	outcome  string
 	invoked  bool // the SDK parsed the message and called our handler
+	// delivery is what verifyDelivery established (POST only): the signed
+	// timestamp and nonce, whether the body was covered by msg_signature.
+	delivery Delivery
 }
 
 // ServeHTTP answers one WeChat callback and logs one line for it (request_id,
@@ -190,7 +188,7 @@ func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.id = requestID(r)
 	}
 	rq.deadline = rq.start.Add(c.replyTimeout)
-	rq.openID = r.URL.Query().Get("openid")
+	rq.openID = clip(r.URL.Query().Get("openid")) // unverified: capped
 	rq.logger = c.logger.With("request_id", rq.id)
 	w.Header().Set("X-Request-Id", rq.id)
 
@@ -208,96 +206,27 @@ func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	elapsed := time.Since(rq.start)
 	level := slog.LevelInfo
 	switch rq.outcome {
-	case OutcomeBadSignature, OutcomeBadTimestamp, OutcomeTooLarge, OutcomeBadRequest,
+	case OutcomeBadSignature, OutcomeBadTimestamp, OutcomePlainRefused, OutcomeTooLarge, OutcomeBadRequest,
 		OutcomeEngineError: // the engine's error itself is logged at error level
 		level = slog.LevelWarn
 	case OutcomeFailed:
 		level = slog.LevelError
 	}
 	rq.logger.Log(r.Context(), level, "wechat callback",
-		"open_id", rq.openID, "msg_type", rq.msgType, "event", rq.event,
+		"open_id", clip(rq.openID), "msg_type", clip(rq.msgType), "event", clip(rq.event),
 		"duration", elapsed, "outcome", rq.outcome)
 	if c.observe != nil {
 		c.observe(rq.outcome, elapsed)
 	}
 }
 
-// serveVerify answers WeChat's URL verification.
-func (c *Callback) serveVerify(w http.ResponseWriter, r *http.Request, rq *request) {
-	q := r.URL.Query()
-	echo, ok := q["echostr"]
-	if !ok || len(echo) == 0 {
-		rq.outcome = OutcomeBadRequest
-		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
-		return
-	}
-	if !c.checkSignature(w, q.Get("signature"), q.Get("timestamp"), q.Get("nonce"), rq) {
-		return
-	}
-	rq.outcome = OutcomeEcho
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = io.WriteString(w, echo[0])
-}
-
-// checkSignature verifies signature and the timestamp window, answering 403
-// itself when they fail.
-func (c *Callback) checkSignature(w http.ResponseWriter, sig, ts, nonce string, rq *request) bool {
-	want := util.Signature(c.wc.cfg.Token, ts, nonce)
-	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
-		rq.outcome = OutcomeBadSignature
-		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
-		return false
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || absDuration(c.now().Sub(time.Unix(sec, 0))) > maxClockSkew {
-		rq.outcome = OutcomeBadTimestamp
-		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
-		return false
-	}
-	return true
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
 func (c *Callback) serveMessage(w http.ResponseWriter, r *http.Request, rq *request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			rq.outcome = OutcomeTooLarge
-			http.Error(w, http.StatusText(http.StatusRequestEntityTooLarge), http.StatusRequestEntityTooLarge)
-			return
-		}
-		rq.outcome = OutcomeBadRequest
-		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+	d, ok := c.verifyDelivery(w, r, rq)
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	ts, nonce := q.Get("timestamp"), q.Get("nonce")
-	if !c.checkSignature(w, q.Get("signature"), ts, nonce, rq) {
-		return
-	}
-	isJSON := strings.Contains(r.Header.Get("Content-Type"), "application/json")
-	if q.Get("encrypt_type") == "aes" {
-		enc, err := encryptedField(body, isJSON)
-		if err != nil {
-			rq.outcome = OutcomeBadRequest
-			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
-			return
-		}
-		want := util.Signature(c.wc.cfg.Token, ts, nonce, enc)
-		if subtle.ConstantTimeCompare([]byte(q.Get("msg_signature")), []byte(want)) != 1 {
-			rq.outcome = OutcomeBadSignature
-			http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
-			return
-		}
-	}
+	rq.delivery = d
+	body := d.Body
 
 	// Checked: hand the request to the SDK, which parses (and in safe mode
 	// decrypts) it and calls our handler synchronously.
@@ -314,7 +243,7 @@ func (c *Callback) serveMessage(w http.ResponseWriter, r *http.Request, rq *requ
 			// that does not decrypt (a wrong or rotated AES key). The SDK's
 			// error text carries no message content.
 			rq.outcome = OutcomeBadRequest
-			rq.logger.WarnContext(r.Context(), "wechat callback rejected", "err", err)
+			rq.logger.WarnContext(r.Context(), "wechat callback rejected", "err", clipN(err.Error(), 4*maxLogValue))
 			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 			return
 		}
@@ -334,24 +263,6 @@ func (c *Callback) serveMessage(w http.ResponseWriter, r *http.Request, rq *requ
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "success")
 	}
-}
-
-// encryptedField extracts Encrypt from a safe- or compatible-mode body.
-func encryptedField(body []byte, isJSON bool) (string, error) {
-	var env message.EncryptedXMLMsg
-	var err error
-	if isJSON {
-		err = json.Unmarshal(body, &env)
-	} else {
-		err = xml.Unmarshal(body, &env)
-	}
-	if err != nil {
-		return "", fmt.Errorf("parse encrypted envelope: %w", err)
-	}
-	if env.EncryptedMsg == "" {
-		return "", errors.New("parse encrypted envelope: no Encrypt")
-	}
-	return env.EncryptedMsg, nil
 }
 
 // trackingWriter notes whether anything was written, and swallows write
@@ -377,7 +288,7 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 func (c *Callback) handle(ctx context.Context, rq *request, m *message.MixMessage) *message.Reply {
 	in := toInput(m)
 	rq.openID, rq.msgType, rq.event = in.OpenID, string(m.MsgType), in.Event
-	rq.msgLog = rq.logger.With("open_id", in.OpenID)
+	rq.msgLog = rq.logger.With("open_id", clip(in.OpenID))
 	if rq.msgLog.Enabled(ctx, slog.LevelDebug) {
 		rq.msgLog.DebugContext(ctx, "wechat input", "msg_id", in.MsgID, "text_len", len([]rune(in.Text)))
 	}
