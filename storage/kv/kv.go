@@ -7,6 +7,7 @@ package kv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -15,6 +16,13 @@ var ErrNotFound = errors.New("kv: key not found")
 
 // ErrLockTimeout is returned by Lock when ctx ends before the lock is acquired.
 var ErrLockTimeout = errors.New("kv: lock not acquired")
+
+// ErrFull is returned when the in-process store has reached its bounds and
+// sheds load instead of growing: BeginTurn refuses new deliveries, and other
+// writes fail once the byte budget's headroom is used up. The callback
+// answers 503; WeChat retries later. Redis never returns it (its own
+// maxmemory policy applies there).
+var ErrFull = errors.New("kv: store full")
 
 // Store is the contract both backends implement. Keys are plain strings; each
 // implementation may add its own namespace prefix. A ttl of 0 means no expiry.
@@ -45,11 +53,12 @@ type Store interface {
 // (the plain-mode nonce check, the delivery's de-duplication claim, the
 // member's lock and the reads the conversation needs) and EndTurn (the reply
 // kept for WeChat's retries, the writes the conversation made, the unlock).
-// On Redis each is one script; every key of a turn carries the member's
-// openid as a hash tag ("{openid}") so that Redis Cluster keeps them in one
-// slot. The nonce key is the exception (it is named by timestamp and nonce):
-// on a Cluster it is checked by a separate command, so plain mode costs a
-// third round trip there; safe mode, the production setting, needs no nonce.
+// On Redis each is one script; every key of a turn (Reads and Writes
+// included) must carry the member's openid as a hash tag ("{openid}") so that
+// Redis Cluster keeps them in one slot. The nonce key is the exception (it is
+// named by timestamp and nonce): on a Cluster it is checked by a separate
+// command, so plain mode costs a third round trip there; safe mode, the
+// production setting, needs no nonce.
 //
 // De-duplication keeps two keys per delivery:
 //
@@ -65,6 +74,12 @@ type Store interface {
 //
 // A marker still "p" with no state means the owner died mid-message: the next
 // arrival takes the delivery over.
+//
+// The marker and the nonce key belong to BeginTurn and EndTurn: read or write
+// them with nothing else. (Memory keeps them as 64-bit hashes in compact
+// expiry-bucketed sets, invisible to Get, and may keep them up to its marker
+// granularity longer than asked; Redis keeps them as ordinary keys.) The
+// state, lock, Reads and Writes keys are ordinary keys.
 
 // ClaimValue is what StateKey holds while the delivery's owner works on it.
 const ClaimValue = "p"
@@ -74,7 +89,7 @@ type DupState int
 
 const (
 	// DupNone: this arrival owns the delivery (first arrival, or a takeover
-	// from a dead owner — see TurnStart.TakenOver).
+	// from a dead owner — see TurnStart.TakenOver), or no MarkerKey was given.
 	DupNone DupState = iota
 	// DupFound: an earlier arrival owns it; TurnStart.State holds the state
 	// key's value (ClaimValue while it works, then the settled value).
@@ -85,32 +100,41 @@ const (
 )
 
 // BeginTurnArgs names the keys of one message's first round trip. Empty
-// names skip their part.
+// names skip their part. TTLs of the parts given must be positive.
 type BeginTurnArgs struct {
 	// NonceKey/NonceVal bind a plain-mode timestamp+nonce pair to one body
-	// (NonceVal is the body's hash) for NonceTTL.
+	// (NonceVal is the body's hash) for NonceTTL: the first call records the
+	// pair, a later call with the same NonceVal goes on, one with another
+	// NonceVal gets NonceReused.
 	NonceKey string
 	NonceVal []byte
 	NonceTTL time.Duration
 
+	// MarkerKey and StateKey go together (both or neither).
 	MarkerKey string
 	MarkerTTL time.Duration
 	StateKey  string
 	ClaimTTL  time.Duration
 
-	// LockKey is taken with LockToken for LockTTL when it is free.
+	// LockKey is taken with LockToken for LockTTL when it is free. It names
+	// a lock as Store.Lock does (both store it under "lock:"+LockKey), so
+	// Lock(k) and a turn lock on k exclude each other.
 	LockKey   string
 	LockToken string
 	LockTTL   time.Duration
-	// Reads are read once the lock is held (session, last interaction, …).
+	// Reads are read once the lock is held (session, last interaction, …),
+	// or unconditionally when no LockKey is given.
 	Reads []string
 }
 
-// TurnStart is what BeginTurn found.
+// TurnStart is what BeginTurn found. The parts run in order — nonce,
+// de-duplication, lock, reads — and each stops the rest when it says no.
 type TurnStart struct {
 	// NonceReused: the pair was seen with another body. Nothing else was done.
 	NonceReused bool
-	Dup         DupState
+	// Dup other than DupNone: this arrival does not own the delivery; the
+	// lock was not taken and Reads were not read.
+	Dup DupState
 	// State is the state key's value when Dup is DupFound.
 	State []byte
 	// TakenOver: the delivery was claimed after its first owner died.
@@ -119,11 +143,13 @@ type TurnStart struct {
 	// (another message of the member is being handled), Reads were not read:
 	// the caller waits with AcquireLock and reads with GetMany.
 	Locked bool
-	// Values are the Reads, in order; nil where a key is missing.
+	// Values are the Reads, in order; nil where a key is missing (a present
+	// empty value is non-nil). Values itself is nil when Reads were not read.
 	Values [][]byte
 }
 
-// Write is one key written by EndTurn: Val nil deletes the key.
+// Write is one key written by EndTurn: Val nil deletes the key; TTL 0 means
+// no expiry.
 type Write struct {
 	Key string
 	Val []byte
@@ -133,13 +159,16 @@ type Write struct {
 // EndTurnArgs names the keys of one message's second round trip.
 type EndTurnArgs struct {
 	// State settles the delivery: written to StateKey (for StateTTL) only
-	// while StateKey still holds ClaimValue, and the marker turns "s"
-	// (keeping its TTL). nil leaves both alone.
+	// while StateKey still holds ClaimValue — or is gone while the marker is
+	// still "p", a claim that lapsed with nobody taking over — and then the
+	// marker turns "s" (keeping its TTL). A state another owner settled is
+	// never overwritten. nil leaves both alone.
 	MarkerKey string
 	StateKey  string
 	State     []byte
 	StateTTL  time.Duration
 
+	// Writes are applied in order, whether or not the lock is still held.
 	Writes []Write
 
 	// LockKey is released when it still holds LockToken.
@@ -154,10 +183,45 @@ type Turns interface {
 	// RenewClaim extends the claim on stateKey by ttl while it still holds
 	// ClaimValue, and reports whether it did.
 	RenewClaim(ctx context.Context, stateKey string, ttl time.Duration) (bool, error)
-	// AcquireLock blocks until it holds key with token for ttl, or ctx ends
-	// (ErrLockTimeout).
+	// AcquireLock blocks until it holds key (named as in BeginTurnArgs.LockKey)
+	// with token for ttl, or ctx ends (ErrLockTimeout wrapping ctx.Err()).
 	AcquireLock(ctx context.Context, key, token string, ttl time.Duration) error
 	// GetMany reads keys in one round trip (all in one hash slot); nil where
 	// a key is missing.
 	GetMany(ctx context.Context, keys ...string) ([][]byte, error)
+}
+
+// errTurnArgs reports a malformed BeginTurnArgs or EndTurnArgs: a
+// programming error, not a store failure.
+var errTurnArgs = errors.New("kv: invalid turn arguments")
+
+func (a *BeginTurnArgs) validate() error {
+	switch {
+	case a.NonceKey != "" && a.NonceTTL <= 0:
+		return fmt.Errorf("%w: NonceTTL must be positive", errTurnArgs)
+	case (a.MarkerKey == "") != (a.StateKey == ""):
+		return fmt.Errorf("%w: MarkerKey and StateKey go together", errTurnArgs)
+	case a.MarkerKey != "" && (a.MarkerTTL <= 0 || a.ClaimTTL <= 0):
+		return fmt.Errorf("%w: MarkerTTL and ClaimTTL must be positive", errTurnArgs)
+	case a.LockKey != "" && (a.LockTTL <= 0 || a.LockToken == ""):
+		return fmt.Errorf("%w: a lock needs a positive LockTTL and a LockToken", errTurnArgs)
+	}
+	return nil
+}
+
+func (a *EndTurnArgs) validate() error {
+	switch {
+	case a.State != nil && (a.MarkerKey == "" || a.StateKey == ""):
+		return fmt.Errorf("%w: State needs MarkerKey and StateKey", errTurnArgs)
+	case a.State != nil && a.StateTTL <= 0:
+		return fmt.Errorf("%w: StateTTL must be positive", errTurnArgs)
+	case a.LockKey != "" && a.LockToken == "":
+		return fmt.Errorf("%w: LockKey needs its LockToken", errTurnArgs)
+	}
+	for _, w := range a.Writes {
+		if w.Key == "" {
+			return fmt.Errorf("%w: a Write without Key", errTurnArgs)
+		}
+	}
+	return nil
 }

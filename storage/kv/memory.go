@@ -25,18 +25,71 @@ var errLockTTL = errors.New("kv: lock ttl must be positive")
 const (
 	memoryShards        = 64 // power of two; spreads lock contention across keys
 	memorySweepInterval = 5 * time.Second
+	// memoryKickGap spaces the extra sweeps a full store asks for, so a
+	// flood against a full store cannot keep the janitor scanning.
+	memoryKickGap = 250 * time.Millisecond
 )
+
+// Default bounds of NewMemory, sized for the callback under a flood of about
+// 6,400 msg/s: markers live 600 s (3.84 M of them, ~11 bytes each), replies
+// 30 s; together they stay near 100 MB of heap.
+const (
+	DefaultMemoryMaxBytes   = 48 << 20
+	DefaultMemoryMaxMarkers = 4_500_000
+	// DefaultMemoryMarkerGranularity is the width of a marker expiry bucket:
+	// a marker may outlive its ttl by up to this much.
+	DefaultMemoryMarkerGranularity = 30 * time.Second
+)
+
+// memItemOverhead approximates the heap an item costs beyond its key and
+// value bytes (map slot, item header, allocation rounding).
+const memItemOverhead = 80
+
+// MemoryOption sets a bound of NewMemory.
+type MemoryOption func(*memoryLimits)
+
+type memoryLimits struct {
+	maxBytes    int64
+	maxMarkers  int64
+	granularity time.Duration
+	sweep       time.Duration
+}
+
+// WithMaxBytes bounds the ordinary keys (values, states, sessions, locks):
+// BeginTurn sheds new deliveries with ErrFull once n bytes (keys, values and
+// an estimated overhead per item) are held; other writes fail with ErrFull
+// past n plus an eighth, which leaves room to finish turns already begun.
+func WithMaxBytes(n int64) MemoryOption { return func(l *memoryLimits) { l.maxBytes = n } }
+
+// WithMaxMarkers bounds the delivery markers and nonce records together:
+// BeginTurn returns ErrFull instead of adding one more.
+func WithMaxMarkers(n int) MemoryOption { return func(l *memoryLimits) { l.maxMarkers = int64(n) } }
+
+// WithMarkerGranularity sets the width of the expiry buckets that hold
+// markers and nonces; they are dropped a bucket at a time, so one may outlive
+// its ttl by up to d. Tests with short ttls use a few milliseconds.
+func WithMarkerGranularity(d time.Duration) MemoryOption {
+	return func(l *memoryLimits) { l.granularity = d }
+}
 
 // Memory is the in-process Store for a single replica (local mode). Keys are
 // spread over shards, each with its own mutex, so unrelated keys do not
-// contend and the janitor never stops the whole store at once. Expired keys
-// are invisible as soon as they expire; the janitor only reclaims memory.
+// contend and the janitor never stops the whole store at once; a turn locks
+// the shards of all its keys in ascending order, so it is atomic without
+// deadlock. Expired keys are invisible as soon as they expire; the janitor
+// only reclaims memory. The store is bounded (see MemoryOption).
 type Memory struct {
-	seed   maphash.Seed
-	base   time.Time // monotonic origin for expiry times
-	shards [memoryShards]memShard
-	tokens atomic.Uint64 // lock tokens: unique within the process is enough
+	seed    maphash.Seed // shard selection
+	hseed   maphash.Seed // marker and nonce hashes
+	base    time.Time    // monotonic origin for expiry times
+	limits  memoryLimits
+	shards  [memoryShards]memShard
+	tokens  atomic.Uint64 // lock tokens: unique within the process is enough
+	used    atomic.Int64  // bytes of ordinary items (memItemSize)
+	markers atomic.Int64  // markers and nonce records
 
+	kick      chan struct{}
+	lastSweep atomic.Int64 // m.now() of the last sweep's start
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -44,10 +97,19 @@ type Memory struct {
 
 type memShard struct {
 	mu    sync.Mutex
+	used  *atomic.Int64
 	items map[string]memItem
 	// waiters holds, per key, a channel closed when that key is removed, so
 	// Lock waits for a release instead of polling.
 	waiters map[string]chan struct{}
+
+	// markers are the delivery markers, by 64-bit hash of MarkerKey; pending
+	// holds those still "p" (few: messages in flight, and dead owners'),
+	// with their bucket's end.
+	markers hashBuckets[struct{}]
+	pending map[uint64]time.Duration
+	// nonces map the hash of a NonceKey to the hash of its NonceVal.
+	nonces hashBuckets[uint64]
 }
 
 type memItem struct {
@@ -55,25 +117,52 @@ type memItem struct {
 	exp time.Duration // since Memory.base; 0 = never
 }
 
-var _ Store = (*Memory)(nil)
-
-// NewMemory returns an empty store and starts its janitor; call Close to stop it.
-func NewMemory() *Memory {
-	return newMemory(memorySweepInterval)
+func memItemSize(key string, val []byte) int64 {
+	return int64(len(key)+cap(val)) + memItemOverhead
 }
 
-func newMemory(sweep time.Duration) *Memory {
+var (
+	_ Store = (*Memory)(nil)
+	_ Turns = (*Memory)(nil)
+)
+
+// NewMemory returns an empty store and starts its janitor; call Close to stop it.
+func NewMemory(opts ...MemoryOption) *Memory {
+	return newMemory(memorySweepInterval, opts...)
+}
+
+func newMemory(sweep time.Duration, opts ...MemoryOption) *Memory {
+	l := memoryLimits{
+		maxBytes:    DefaultMemoryMaxBytes,
+		maxMarkers:  DefaultMemoryMaxMarkers,
+		granularity: DefaultMemoryMarkerGranularity,
+		sweep:       sweep,
+	}
+	for _, o := range opts {
+		o(&l)
+	}
+	if l.granularity <= 0 {
+		l.granularity = time.Millisecond
+	}
+	// Dropping marker buckets promptly keeps their memory near the bound.
+	l.sweep = min(l.sweep, max(l.granularity, 10*time.Millisecond))
 	m := &Memory{
-		seed: maphash.MakeSeed(),
-		base: time.Now(),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		seed:   maphash.MakeSeed(),
+		hseed:  maphash.MakeSeed(),
+		base:   time.Now(),
+		limits: l,
+		kick:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	for i := range m.shards {
-		m.shards[i].items = make(map[string]memItem)
-		m.shards[i].waiters = make(map[string]chan struct{})
+		s := &m.shards[i]
+		s.used = &m.used
+		s.items = make(map[string]memItem)
+		s.waiters = make(map[string]chan struct{})
+		s.pending = make(map[uint64]time.Duration)
 	}
-	go m.janitor(sweep)
+	go m.janitor(l.sweep)
 	return m
 }
 
@@ -95,13 +184,34 @@ func (m *Memory) janitor(every time.Duration) {
 		case <-m.stop:
 			return
 		case <-t.C:
-			m.sweep()
+		case <-m.kick:
 		}
+		m.sweep()
 	}
 }
 
-// sweep drops expired keys, one shard at a time.
+// full reports that adding grow bytes would pass limit, and asks the janitor
+// for an early sweep (expired keys may be what fills the store).
+func (m *Memory) full(grow, limit int64) bool {
+	if grow <= 0 || m.used.Load()+grow <= limit {
+		return false
+	}
+	if m.now()-time.Duration(m.lastSweep.Load()) >= memoryKickGap {
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// hardLimit is where writes other than a turn's end fail: the byte budget
+// plus an eighth, so turns BeginTurn admitted below the budget can finish.
+func (m *Memory) hardLimit() int64 { return m.limits.maxBytes + m.limits.maxBytes/8 }
+
+// sweep drops expired keys, markers and nonces, one shard at a time.
 func (m *Memory) sweep() {
+	m.lastSweep.Store(int64(m.now()))
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
@@ -111,15 +221,24 @@ func (m *Memory) sweep() {
 				s.remove(k)
 			}
 		}
+		n := s.markers.drop(now) + s.nonces.drop(now)
+		for h, end := range s.pending {
+			if end <= now {
+				delete(s.pending, h)
+			}
+		}
 		s.mu.Unlock()
+		m.markers.Add(-int64(n))
 	}
 }
 
 func (m *Memory) now() time.Duration { return time.Since(m.base) }
 
-func (m *Memory) shard(key string) *memShard {
-	return &m.shards[maphash.String(m.seed, key)&(memoryShards-1)]
+func (m *Memory) shardIndex(key string) uint64 {
+	return maphash.String(m.seed, key) & (memoryShards - 1)
 }
+
+func (m *Memory) shard(key string) *memShard { return &m.shards[m.shardIndex(key)] }
 
 // expiry turns a ttl into an absolute expiry; ttl <= 0 means never.
 func (m *Memory) expiry(ttl time.Duration) time.Duration {
@@ -145,8 +264,30 @@ func (s *memShard) get(key string, now time.Duration) (memItem, bool) {
 	return it, true
 }
 
+// put stores it under key and accounts for its size; s.mu must be held.
+func (s *memShard) put(key string, it memItem) {
+	if old, ok := s.items[key]; ok {
+		s.used.Add(-memItemSize(key, old.val))
+	}
+	s.items[key] = it
+	s.used.Add(memItemSize(key, it.val))
+}
+
+// growth is what storing val under key would add to the store's size; s.mu
+// must be held.
+func (s *memShard) growth(key string, val []byte) int64 {
+	n := memItemSize(key, val)
+	if old, ok := s.items[key]; ok {
+		n -= memItemSize(key, old.val)
+	}
+	return n
+}
+
 // remove deletes key and wakes anyone waiting for it; s.mu must be held.
 func (s *memShard) remove(key string) {
+	if old, ok := s.items[key]; ok {
+		s.used.Add(-memItemSize(key, old.val))
+	}
 	delete(s.items, key)
 	if ch, ok := s.waiters[key]; ok {
 		close(ch)
@@ -178,30 +319,32 @@ func (m *Memory) Set(_ context.Context, key string, val []byte, ttl time.Duratio
 	it := memItem{val: clone(val), exp: m.expiry(ttl)}
 	s := m.shard(key)
 	s.mu.Lock()
-	s.items[key] = it
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if m.full(s.growth(key, it.val), m.hardLimit()) {
+		return fmt.Errorf("set %s: %w", key, ErrFull)
+	}
+	s.put(key, it)
 	return nil
 }
 
 // SetNX stores a copy of val only when key does not exist.
 func (m *Memory) SetNX(_ context.Context, key string, val []byte, ttl time.Duration) (bool, error) {
-	return m.setNX(key, val, ttl), nil
-}
-
-func (m *Memory) setNX(key string, val []byte, ttl time.Duration) bool {
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := m.now()
 	if _, ok := s.get(key, now); ok {
-		return false
+		return false, nil
 	}
 	it := memItem{val: clone(val)}
 	if ttl > 0 {
 		it.exp = now + ttl
 	}
-	s.items[key] = it
-	return true
+	if m.full(s.growth(key, it.val), m.hardLimit()) {
+		return false, fmt.Errorf("setnx %s: %w", key, ErrFull)
+	}
+	s.put(key, it)
+	return true, nil
 }
 
 // Delete removes key; a missing key is not an error.
@@ -233,7 +376,10 @@ func (m *Memory) Incr(_ context.Context, key string, ttl time.Duration) (int64, 
 	}
 	n++
 	it.val = strconv.AppendInt(make([]byte, 0, 8), n, 10)
-	s.items[key] = it
+	if m.full(s.growth(key, it.val), m.hardLimit()) {
+		return 0, fmt.Errorf("incr %s: %w", key, ErrFull)
+	}
+	s.put(key, it)
 	return n, nil
 }
 
@@ -262,6 +408,22 @@ func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (func(
 	}
 	lk := lockPrefix + key
 	token := strconv.AppendUint(nil, m.tokens.Add(1), 36)
+	if err := m.acquire(ctx, lk, token, ttl); err != nil {
+		return nil, err
+	}
+	return func() { m.unlock(lk, token) }, nil
+}
+
+// AcquireLock takes the lock named key (stored under "lock:"+key) with token,
+// waiting as Lock does.
+func (m *Memory) AcquireLock(ctx context.Context, key, token string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return errLockTTL
+	}
+	return m.acquire(ctx, lockPrefix+key, []byte(token), ttl)
+}
+
+func (m *Memory) acquire(ctx context.Context, lk string, token []byte, ttl time.Duration) error {
 	s := m.shard(lk)
 	var timer *time.Timer
 	defer func() {
@@ -271,15 +433,15 @@ func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (func(
 	}()
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrLockTimeout, err)
+			return fmt.Errorf("%w: %w", ErrLockTimeout, err)
 		}
 		s.mu.Lock()
 		now := m.now()
 		held, ok := s.get(lk, now)
 		if !ok {
-			s.items[lk] = memItem{val: token, exp: now + ttl}
+			s.put(lk, memItem{val: token, exp: now + ttl})
 			s.mu.Unlock()
-			return func() { m.unlock(lk, token) }, nil
+			return nil
 		}
 		released, ok := s.waiters[lk]
 		if !ok {

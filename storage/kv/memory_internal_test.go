@@ -2,6 +2,8 @@ package kv
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -55,5 +57,164 @@ func TestMemoryCloseIdempotent(t *testing.T) {
 	}
 	if _, err := m.Get(context.Background(), "k"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func turnArgs(i int) BeginTurnArgs {
+	id := strconv.Itoa(i)
+	return BeginTurnArgs{
+		MarkerKey: "m:{" + id + "}", MarkerTTL: time.Minute,
+		StateKey: "s:{" + id + "}", ClaimTTL: time.Minute,
+		LockKey: "l:{" + id + "}", LockToken: "t", LockTTL: time.Minute,
+	}
+}
+
+func endArgs(a BeginTurnArgs, state string) EndTurnArgs {
+	return EndTurnArgs{
+		MarkerKey: a.MarkerKey, StateKey: a.StateKey, State: []byte(state), StateTTL: time.Minute,
+		LockKey: a.LockKey, LockToken: a.LockToken,
+	}
+}
+
+func TestMemoryMarkersBounded(t *testing.T) {
+	m := NewMemory(WithMaxMarkers(10))
+	defer m.Close()
+	ctx := context.Background()
+	for i := range 10 {
+		a := turnArgs(i)
+		if _, err := m.BeginTurn(ctx, a); err != nil {
+			t.Fatalf("turn %d: %v", i, err)
+		}
+		if err := m.EndTurn(ctx, endArgs(a, "r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.BeginTurn(ctx, turnArgs(10)); !errors.Is(err, ErrFull) {
+		t.Fatalf("11th marker: err = %v, want ErrFull", err)
+	}
+	// A refused turn leaves nothing behind.
+	if _, err := m.Get(ctx, turnArgs(10).StateKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("refused turn left its claim: %v", err)
+	}
+	// Duplicates of known deliveries are still answered.
+	if ts, err := m.BeginTurn(ctx, turnArgs(3)); err != nil || ts.Dup != DupFound || string(ts.State) != "r" {
+		t.Fatalf("duplicate on a full store = %+v, %v", ts, err)
+	}
+	// A nonce counts as a marker too.
+	if _, err := m.BeginTurn(ctx, BeginTurnArgs{NonceKey: "n", NonceVal: []byte("b"), NonceTTL: time.Minute}); !errors.Is(err, ErrFull) {
+		t.Fatalf("nonce on a full store: err = %v, want ErrFull", err)
+	}
+}
+
+func TestMemoryMarkerBucketsReclaimed(t *testing.T) {
+	m := NewMemory(WithMarkerGranularity(10 * time.Millisecond))
+	defer m.Close()
+	ctx := context.Background()
+	const n = 500
+	for i := range n {
+		a := turnArgs(i)
+		a.MarkerTTL, a.ClaimTTL, a.LockTTL = 30*time.Millisecond, 30*time.Millisecond, 30*time.Millisecond
+		if _, err := m.BeginTurn(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 { // half settle, half die: pending entries must go too
+			e := endArgs(a, "r")
+			e.StateTTL = 30 * time.Millisecond
+			if err := m.EndTurn(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Set(ctx, "nonce-free:"+strconv.Itoa(i), []byte("x"), 30*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := m.markers.Load(); got != n {
+		t.Fatalf("markers = %d, want %d", got, n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for m.markers.Load() != 0 || m.used.Load() != 0 || m.pendingCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after expiry: markers %d, bytes %d, pending %d; want all 0",
+				m.markers.Load(), m.used.Load(), m.pendingCount())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (m *Memory) pendingCount() int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		n += len(s.pending)
+		for _, b := range s.markers.buckets {
+			n += len(b.m)
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
+func TestMemoryBytesBounded(t *testing.T) {
+	const budget = 64 << 10
+	m := NewMemory(WithMaxBytes(budget))
+	defer m.Close()
+	ctx := context.Background()
+	big := make([]byte, 1024)
+	i := 0
+	for ; i < 1000; i++ {
+		if m.used.Load() >= budget {
+			break
+		}
+		if err := m.Set(ctx, "k"+strconv.Itoa(i), big, time.Minute); err != nil {
+			t.Fatalf("Set %d below the budget: %v", i, err)
+		}
+	}
+	// Over the budget: new deliveries are shed...
+	a := turnArgs(1)
+	if _, err := m.BeginTurn(ctx, a); !errors.Is(err, ErrFull) {
+		t.Fatalf("BeginTurn over the budget: err = %v, want ErrFull", err)
+	}
+	// ...while plain writes have the headroom, then fail too.
+	var err error
+	for j := 0; j < 1000 && err == nil; j++ {
+		err = m.Set(ctx, "h"+strconv.Itoa(j), big, time.Minute)
+	}
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("Set past the headroom: err = %v, want ErrFull", err)
+	}
+	if used := m.used.Load(); used > budget+budget/8 {
+		t.Fatalf("used %d bytes, past the hard limit %d", used, budget+budget/8)
+	}
+	// Shrinking or deleting is always allowed, and frees room.
+	if err := m.Set(ctx, "k0", []byte("x"), time.Minute); err != nil {
+		t.Fatalf("shrinking Set on a full store: %v", err)
+	}
+	for j := range i {
+		if err := m.Delete(ctx, "k"+strconv.Itoa(j)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.BeginTurn(ctx, a); err != nil {
+		t.Fatalf("BeginTurn after freeing room: %v", err)
+	}
+}
+
+func TestMemoryEndTurnNotRefused(t *testing.T) {
+	m := NewMemory(WithMaxBytes(4 << 10))
+	defer m.Close()
+	ctx := context.Background()
+	a := turnArgs(1)
+	if _, err := m.BeginTurn(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	// The turn was admitted; its end must land even past the budget.
+	e := endArgs(a, string(make([]byte, 16<<10)))
+	e.Writes = []Write{{Key: "sess:{1}", Val: make([]byte, 16<<10), TTL: time.Minute}}
+	if err := m.EndTurn(ctx, e); err != nil {
+		t.Fatalf("EndTurn past the budget: %v", err)
+	}
+	if v, err := m.Get(ctx, "sess:{1}"); err != nil || len(v) != 16<<10 {
+		t.Fatalf("session after EndTurn: %d bytes, %v", len(v), err)
 	}
 }
