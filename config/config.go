@@ -1,7 +1,8 @@
 // Package config is the service's configuration: one Config struct, its
-// defaults, and Load, which reads the UNIONBOT_* environment (DESIGN.md §4) and
-// reports every problem at once. Only main reads it; it hands each part of the
-// program the values that part needs. It imports nothing from this module.
+// defaults, and Load, which reads the UNIONBOT_* environment (docs/CONTRACTS.md
+// §1; every variable in README.md, "Configuration") and reports every problem
+// at once. Only main reads it; it hands each part of the program the values
+// that part needs. It imports nothing from this module.
 package config
 
 import (

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -49,9 +50,12 @@ func (c Config) summary() []slog.Attr {
 		token = DevToken // public by design, printed so local users can configure clients
 	}
 	aesKey := setOrNot(c.WeChat.AESKey)
-	secretKey := "unset"
-	if c.SecretKey != nil {
-		secretKey = "set"
+	// Without UNIONBOT_SECRET_KEY (allowed only with the embedded database)
+	// the key is the one in the data directory, generated there on first
+	// start: say so rather than "unset", which reads as "not encrypted".
+	secretKey := "set"
+	if c.SecretKey == nil {
+		secretKey = "file:" + filepath.Join(c.DataDir, SecretKeyFile)
 	}
 	return []slog.Attr{
 		slog.String("mode", mode),

@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -56,7 +60,8 @@ func runChat(ctx context.Context, in io.Reader, out io.Writer, c *Client, b Back
 		wg.Wait()
 	}()
 	if _, last, err := b.Pushed(ctx, openid, -1, 0); err != nil {
-		s.printf("（无法连接模拟器，收不到推送消息：%v）\n", err)
+		// A bot outside local mode has no emulator: replies still show.
+		s.printf("（连接不上本地模式的模拟器，只能看到直接回复，收不到客服消息和模板消息推送：%v）\n", err)
 	} else {
 		wg.Go(func() { s.pollPushed(ctx, last) })
 	}
@@ -168,7 +173,13 @@ func fakePicURL(mediaID string) string {
 func (s *chatSession) send(ctx context.Context, m Message) {
 	resp, err := s.c.Send(ctx, m)
 	if err != nil {
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+		case unreachable(s.c.URL):
+			// The bot stopped (or never ran at this address): say what to do,
+			// not the dial error.
+			s.printf("（连接不上机器人服务 %s，它可能已经停止。先启动服务：go run .，再发一次这条消息）\n", s.c.URL)
+		default:
 			s.printf("（该公众号暂时无法提供服务，请稍后再试。%v）\n", err)
 		}
 		return
@@ -177,6 +188,29 @@ func (s *chatSession) send(ctx context.Context, m Message) {
 		return
 	}
 	s.printf("%s\n", formatReply(resp))
+}
+
+// unreachable reports whether nothing listens at rawURL's host: the
+// connection is refused.
+func unreachable(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	host := net.JoinHostPort(u.Hostname(), port)
+	conn, err := net.DialTimeout("tcp", host, time.Second)
+	if err == nil {
+		conn.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 func (s *chatSession) pollPushed(ctx context.Context, after int64) {

@@ -3,6 +3,7 @@ package localwx
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +122,31 @@ func TestChatBotDown(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "该公众号暂时无法提供服务") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// TestChatWithoutBot: with nothing listening, the terminal says how to start
+// the bot instead of printing dial errors.
+func TestChatWithoutBot(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ln.Close()
+	c := &Client{URL: base + "/wechat", Token: testToken, AppID: testAppID, NoRetry: true}
+	out := &testlog.Buffer{}
+	if err := Chat(t.Context(), strings.NewReader("你好\n"), out, c, base+"/_local/wechat", "oGone"); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"收不到客服消息", "连接不上机器人服务", "先启动服务：go run ."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "暂时无法提供服务") {
+		t.Errorf("a refused connection reads as a busy bot:\n%s", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,34 +141,13 @@ func TestLocalUIInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	chromium := chromiumPath(t)
 	s := localStack(t)
-
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844),
-	)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
+	ctx := browser(t, 390, 844)
 
 	// bubble finds a message row containing text (XPath, resolved by DOM search).
 	bubble := func(text string) string {
 		return `//div[contains(@class,"msg")]//*[contains(., "` + text + `")]`
 	}
-	t0 := time.Now()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	t.Logf("chromium started in %v", time.Since(t0))
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.srv.URL+"/_local/chat"),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`)),
@@ -233,13 +213,116 @@ func TestLocalUIInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("photo in browser: %v", err)
 	}
-	if dir := os.Getenv("WECHATTEST_SCREENSHOT_DIR"); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatal(err)
+	screenshot(t, ctx, "localchat.png")
+}
+
+// screenshotDirVar names a directory where the browser tests leave their
+// screenshots, for a person to look at (unset: none are taken).
+const screenshotDirVar = "UNIONBOT_TEST_SCREENSHOT_DIR"
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv(screenshotDirVar)
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browser starts a headless Chromium with a window of the given size (CSS
+// pixels, like a phone's) and returns its context, valid until the test ends.
+func browser(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chromium := chromiumPath(t)
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	t.Cleanup(cancelA)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(cancelC)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelT)
+	t0 := time.Now()
+	// Headless windows are at least 500 px wide: the viewport is set too,
+	// as a phone's would be.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Logf("chromium started in %v", time.Since(t0))
+	return ctx
+}
+
+// TestLocalUIHeaderFitsNarrowScreens: on a phone-sized window, with the
+// longest title the configuration allows (a 30-character union name and
+// "（本地模式）"), the header's "···" button stays whole and on screen, and the
+// title gives way (ellipsis) instead of pushing it out.
+func TestLocalUIHeaderFitsNarrowScreens(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("某", 24) + "县总工会（本地模式）"
+	s := newStack(t, testAESKey, func(mux *http.ServeMux, s *stack) {
+		mux.Handle("/_local/", LocalUI(s.client(Safe), s.emu, LocalUIOptions{Title: long}))
+	})
+	for _, width := range []int{390, 320} {
+		ctx := browser(t, width, 700)
+		type box struct {
+			Viewport                float64
+			MoreLeft, MoreRight     float64
+			MoreScroll, MoreClient  float64
+			TitleRight              float64
+			TitleScroll, TitleWidth float64
+			TitleBottom, TopBottom  float64
 		}
-		if err := os.WriteFile(filepath.Join(dir, "localchat.png"), png, 0o644); err != nil {
-			t.Fatal(err)
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(s.srv.URL+"/_local/chat"),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`)),
+		)
+		if err != nil {
+			t.Fatalf("%d px: %v", width, err)
+		}
+		layout, err := chromedp.Run(ctx, chromedp.Evaluate[box](`(() => {
+				const m = document.getElementById('more').getBoundingClientRect();
+				const mb = document.getElementById('more');
+				const h = document.getElementById('title');
+				const hr = h.getBoundingClientRect();
+				return {Viewport: document.documentElement.clientWidth,
+					MoreLeft: m.left, MoreRight: m.right, MoreScroll: mb.scrollWidth, MoreClient: mb.clientWidth,
+					TitleRight: hr.right, TitleScroll: h.scrollWidth, TitleWidth: h.clientWidth,
+					TitleBottom: hr.bottom, TopBottom: document.getElementById('top').getBoundingClientRect().bottom};
+			})()`))
+		if err != nil {
+			t.Fatalf("%d px: %v", width, err)
+		}
+		screenshot(t, ctx, "header-"+strconv.Itoa(width)+".png")
+		t.Logf("%d px: %+v", width, layout)
+		switch {
+		case layout.Viewport != float64(width):
+			t.Errorf("%d px: the page is %v px wide (something overflows the screen)", width, layout.Viewport)
+		case layout.MoreLeft < 0 || layout.MoreRight > layout.Viewport:
+			t.Errorf("%d px: the ··· button is off screen: %v–%v of %v", width, layout.MoreLeft, layout.MoreRight, layout.Viewport)
+		case layout.MoreScroll > layout.MoreClient:
+			t.Errorf("%d px: the ··· button's text is clipped (%v > %v)", width, layout.MoreScroll, layout.MoreClient)
+		case layout.TitleRight > layout.MoreLeft:
+			t.Errorf("%d px: the title runs under the ··· button", width)
+		case layout.TitleBottom > layout.TopBottom:
+			t.Errorf("%d px: the title wraps out of the header", width)
+		case layout.TitleScroll <= layout.TitleWidth:
+			t.Errorf("%d px: a title this long should be shortened with an ellipsis", width)
 		}
 	}
 }

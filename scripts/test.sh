@@ -2,8 +2,9 @@
 # The whole test suite, exactly as CI runs it (.ci/run calls this script).
 # It makes sure MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are up —
 # starting them if stopped and installing them with apt-get if missing — and
-# Chromium for the browser tests, then runs gofmt, go vet and every test with
-# the integration tests on. It fails loudly when a service cannot be had.
+# Chromium with a Chinese font (fonts-noto-cjk) for the browser tests, then
+# runs gofmt, go vet and every test with the integration tests on. It fails
+# loudly when a service cannot be had.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,11 +59,21 @@ ensure_redis() {
 	wait_for 30 redis_ping || die "Redis is not answering on 127.0.0.1:${REDIS_PORT}"
 }
 
+has_cjk_font() { # grep reads to the end: no SIGPIPE to trip pipefail
+	fc-list :lang=zh family 2>/dev/null | grep . >/dev/null \
+		|| dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep 'ok installed' >/dev/null
+}
 ensure_chromium() {
-	if command -v chromium >/dev/null; then return; fi
-	log "installing chromium for the browser tests"
-	apt_install chromium
-	command -v chromium >/dev/null || die "chromium missing after install"
+	if ! command -v chromium >/dev/null; then
+		log "installing chromium for the browser tests"
+		apt_install chromium
+		command -v chromium >/dev/null || die "chromium missing after install"
+	fi
+	# Without a Chinese font the chat page (and its screenshots) shows boxes.
+	if ! has_cjk_font; then
+		log "installing fonts-noto-cjk (Chinese text in the browser tests)"
+		apt_install fonts-noto-cjk
+	fi
 }
 
 ensure_mariadb
