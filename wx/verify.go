@@ -107,8 +107,10 @@ func absDuration(d time.Duration) time.Duration {
 // checked before the SDK parses it: the body cap (413), signature and
 // timestamp window (403), and in safe or compatible mode msg_signature over
 // the encrypted payload (403; 400 when there is no payload). With an AES key
-// configured, only encrypted deliveries are accepted. It answers the request
-// itself when it returns false.
+// configured, only encrypted deliveries are accepted; without one, a
+// compatible-mode delivery is read as plain (its query loses encrypt_type,
+// so the SDK reads the plaintext copy). It answers the request itself when it
+// returns false.
 func (c *Callback) verifyDelivery(w http.ResponseWriter, r *http.Request, rq *request) (Delivery, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.maxBody))
 	if err != nil {
@@ -139,6 +141,22 @@ func (c *Callback) verifyDelivery(w http.ResponseWriter, r *http.Request, rq *re
 		return d, true
 	}
 	isJSON := strings.Contains(r.Header.Get("Content-Type"), "application/json")
+	if c.wc.cfg.AESKey == "" {
+		// Compatible mode while the bot has no key yet, the first step of
+		// switching an account to safe mode: the body carries the message
+		// in plaintext too; read that, as in plain mode (the SDK parses the
+		// body as it is once encrypt_type is gone). A safe-mode body has
+		// no plaintext to read.
+		if !hasPlaintext(body, isJSON) {
+			rq.outcome = OutcomeBadRequest
+			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+			return Delivery{}, false
+		}
+		q.Del("encrypt_type")
+		q.Del("msg_signature")
+		r.URL.RawQuery = q.Encode()
+		return d, true
+	}
 	enc, err := encryptedField(body, isJSON)
 	if err != nil {
 		rq.outcome = OutcomeBadRequest
@@ -152,6 +170,22 @@ func (c *Callback) verifyDelivery(w http.ResponseWriter, r *http.Request, rq *re
 	}
 	d.Encrypted = true
 	return d, true
+}
+
+// hasPlaintext reports whether a compatible-mode body carries the message in
+// plaintext beside Encrypt.
+func hasPlaintext(body []byte, isJSON bool) bool {
+	var m struct {
+		FromUserName string `xml:"FromUserName" json:"FromUserName"`
+		MsgType      string `xml:"MsgType" json:"MsgType"`
+	}
+	var err error
+	if isJSON {
+		err = json.Unmarshal(body, &m)
+	} else {
+		err = xml.Unmarshal(body, &m)
+	}
+	return err == nil && m.FromUserName != "" && m.MsgType != ""
 }
 
 // encryptedField extracts Encrypt from a safe- or compatible-mode body.

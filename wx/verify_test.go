@@ -216,3 +216,30 @@ func TestEchostrInSafeModeUsesSignature(t *testing.T) {
 		t.Fatalf("echostr in safe mode: %d %q", status, body)
 	}
 }
+
+// TestCompatibleModeBeforeTheKeyIsSet: switching an account to safe mode
+// starts with compatible mode in the WeChat console while the bot has no key
+// yet; those deliveries are answered from their plaintext copy, and a
+// safe-mode delivery the bot cannot read is a 400, not an empty message.
+func TestCompatibleModeBeforeTheKeyIsSet(t *testing.T) {
+	h := newWXHarness(t, wxHarnessOptions{mode: localwx.Plain})
+	compat := *h.client
+	compat.Mode, compat.AESKey = localwx.Compat, wxTestAESKey
+	p, err := compat.Prepare(localwx.TextMsg("oSwitch", "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body := h.post(t, p.URL, p.Body, "")
+	if status != http.StatusOK || !strings.Contains(string(body), "echo:hi") {
+		t.Fatalf("compatible delivery without a key: %d %q", status, body)
+	}
+	safe := compat
+	safe.Mode = localwx.Safe
+	p = wxPrepare(t, &wxHarness{client: &safe}, localwx.TextMsg("oSwitch", "hi"))
+	if status, body := h.post(t, p.URL, p.Body, ""); status != http.StatusBadRequest {
+		t.Fatalf("safe delivery without a key: %d %q", status, body)
+	}
+	if n := len(h.engine.Inputs()); n != 1 {
+		t.Errorf("engine called %d times, want 1", n)
+	}
+}
