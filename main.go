@@ -67,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = cmdImport(ctx, cfg, args, stdout, stderr)
 	case "keywords":
 		err = cmdKeywords(ctx, cfg, args, stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, cfg, args, stdout, stderr)
 	case "sync-menu":
 		err = cmdSyncMenu(ctx, cfg, stdout, stderr)
 	case "chat":

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 	"unionbot/web"
@@ -133,6 +134,7 @@ func wechatConfig(cfg config.Config) wx.WeChatConfig {
 // listener (local mode points the WeChat API base at its own emulator).
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL string) (*app, error) {
 	a := &app{cfg: cfg, logger: logger, baseURL: baseURL, registry: prometheus.NewRegistry()}
+	warnPlainMode(cfg, logger)
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, cipher, err := openDB(ctx, cfg, logger)
 	if err != nil {
@@ -203,8 +205,7 @@ func (a *app) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", a.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /readyz", a.readiness())
 	if a.emulator != nil {
 		client := a.localClient()
 		mux.Handle(localPrefix+"/wechat/", web.LoopbackOnly(http.StripPrefix(localPrefix+"/wechat", a.emulator)))
@@ -250,25 +251,114 @@ func (a *app) localClient() *localwx.Client {
 	}
 }
 
-func (a *app) handleReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	var problems []string
-	if err := a.db.Ping(ctx); err != nil {
-		a.logger.WarnContext(ctx, "readiness: database", "err", err)
-		problems = append(problems, "database")
+// pinger is what /readyz asks of a dependency.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readyCheck is one dependency of /readyz, by the name the 503 gives it.
+type readyCheck struct {
+	name string
+	dep  pinger
+}
+
+// readyBudget is how long each dependency has to answer /readyz.
+const readyBudget = 2 * time.Second
+
+// readiness checks the database and the kv store.
+func (a *app) readiness() http.HandlerFunc {
+	kvName := "kv"
+	if len(a.cfg.Redis.Addrs) > 0 {
+		kvName = "redis"
 	}
-	if err := a.kv.Ping(ctx); err != nil {
-		a.logger.WarnContext(ctx, "readiness: kv", "err", err)
-		problems = append(problems, "redis")
+	return readyHandler(a.logger, readyBudget, readyCheck{"database", a.db}, readyCheck{kvName, a.kv})
+}
+
+// readyHandler pings every dependency at once, each within its own budget,
+// and answers 503 naming only those that failed or did not answer in time: a
+// hanging database must not use up Redis's time and get Redis blamed too. A
+// ping that ignores its context is not waited for beyond the budget.
+func readyHandler(logger *slog.Logger, budget time.Duration, checks ...readyCheck) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		type result struct {
+			i   int
+			err error
+		}
+		results := make(chan result, len(checks))
+		for i, c := range checks {
+			go func() {
+				ctx, cancel := context.WithTimeout(r.Context(), budget)
+				defer cancel()
+				results <- result{i, c.dep.Ping(ctx)}
+			}()
+		}
+		failed := make([]error, len(checks))
+		for i := range checks {
+			failed[i] = context.DeadlineExceeded // until it answers
+		}
+		timer := time.NewTimer(budget + budget/10)
+		defer timer.Stop()
+	wait:
+		for range checks {
+			select {
+			case res := <-results:
+				failed[res.i] = res.err
+			case <-timer.C:
+				break wait
+			}
+		}
+		var problems []string
+		for i, err := range failed {
+			if err != nil {
+				logger.WarnContext(r.Context(), "readiness: "+checks[i].name, "err", err)
+				problems = append(problems, checks[i].name)
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if len(problems) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "unavailable: %s\n", strings.Join(problems, ", "))
+			return
+		}
+		io.WriteString(w, "ready\n")
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if len(problems) > 0 {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "unavailable: %v\n", problems)
+}
+
+// warnPlainMode warns, once at start, when a real account runs without an
+// AES key: plain mode's signature does not cover the message body.
+func warnPlainMode(cfg config.Config, logger *slog.Logger) {
+	if cfg.LocalMode() || cfg.WeChat.AESKey != "" {
 		return
 	}
-	io.WriteString(w, "ready\n")
+	logger.Warn("WeChat plain mode: UNIONBOT_WECHAT_AES_KEY is not set, so message bodies are not signed; " +
+		"switch the account to safe mode (安全模式) and set the EncodingAESKey (README.md, \"Safe mode\")")
+}
+
+// metricsHandler serves Prometheus metrics: only on UNIONBOT_METRICS_ADDR,
+// never on the public listener.
+func (a *app) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// listenMetrics opens the metrics listener; nil when metrics are off. In
+// local mode an address already in use is a warning (someone trying the bot
+// may well run something on 9090); with a real account it stops the start.
+func listenMetrics(cfg config.Config, logger *slog.Logger) (net.Listener, error) {
+	if cfg.MetricsAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err == nil {
+		return ln, nil
+	}
+	if cfg.LocalMode() {
+		logger.Warn("metrics listener unavailable, running without /metrics (set UNIONBOT_METRICS_ADDR to another address, or off)",
+			"addr", cfg.MetricsAddr, "err", err)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("metrics listener %s: %w (set UNIONBOT_METRICS_ADDR to another address, or off)", cfg.MetricsAddr, err)
 }
 
 func (a *app) close() {
@@ -290,13 +380,27 @@ func cmdServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	base := selfURL(ln.Addr())
-	a, err := newApp(ctx, cfg, logger, base)
+	mln, err := listenMetrics(cfg, logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	base := selfURL(ln.Addr())
+	a, err := newApp(ctx, cfg, logger, base)
+	if err != nil {
+		ln.Close()
+		if mln != nil {
+			mln.Close()
+		}
+		return err
+	}
 	defer a.close()
+	if mln != nil {
+		msrv := &http.Server{Handler: a.metricsHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close() // after the drain: its figures are worth scraping
+		logger.Info("metrics server", "addr", mln.Addr().String())
+	}
 	logger.Info("unionbot started", "addr", ln.Addr().String(), "config", cfg)
 	if cfg.LocalMode() {
 		fmt.Fprintf(stdout, `

@@ -29,6 +29,10 @@ const DevToken = "unionbot-dev-token"
 // DefaultAPIBase is where outbound WeChat API calls go outside local mode.
 const DefaultAPIBase = "https://api.weixin.qq.com"
 
+// DefaultMetricsAddr is where /metrics is served unless UNIONBOT_METRICS_ADDR
+// says otherwise: loopback, for a Prometheus on the same host.
+const DefaultMetricsAddr = "127.0.0.1:9090"
+
 // SecretKeySize is the length in bytes of UNIONBOT_SECRET_KEY once decoded.
 const SecretKeySize = 32
 
@@ -50,6 +54,10 @@ type Config struct {
 	// DebugAddr, when set, serves Go's pprof profiles on a separate listener
 	// (UNIONBOT_DEBUG_ADDR, e.g. 127.0.0.1:6060); keep it off public networks.
 	DebugAddr string
+	// MetricsAddr is the listener of /metrics, never served on the public
+	// one (UNIONBOT_METRICS_ADDR, default DefaultMetricsAddr); "" = off,
+	// set with the value "off".
+	MetricsAddr string
 	// UnionName is how the union calls itself to members, e.g. in the
 	// welcome (UNIONBOT_UNION_NAME, default "县总工会").
 	UnionName string
@@ -86,6 +94,7 @@ func Default() Config {
 		SessionTTL:      24 * time.Hour,
 		ReplyTimeout:    4500 * time.Millisecond,
 		ShutdownTimeout: 20 * time.Second,
+		MetricsAddr:     DefaultMetricsAddr,
 	}
 }
 
@@ -115,6 +124,7 @@ const (
 	envReplyTimeout    = "UNIONBOT_REPLY_TIMEOUT"
 	envShutdownTimeout = "UNIONBOT_SHUTDOWN_TIMEOUT"
 	envDebugAddr       = "UNIONBOT_DEBUG_ADDR"
+	envMetricsAddr     = "UNIONBOT_METRICS_ADDR"
 	envUnionName       = "UNIONBOT_UNION_NAME"
 )
 
@@ -258,6 +268,14 @@ func Load(getenv func(string) string) (Config, error) {
 			l.fail(envDebugAddr, "must be host:port (got %q)", s)
 		}
 		c.DebugAddr = s
+	}
+	if s := l.plain(envMetricsAddr); strings.EqualFold(s, "off") {
+		c.MetricsAddr = ""
+	} else if s != "" {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			l.fail(envMetricsAddr, "must be host:port, or off (got %q)", s)
+		}
+		c.MetricsAddr = s
 	}
 
 	// Mode-dependent defaults.
