@@ -14,20 +14,42 @@ import (
 )
 
 // Redis is the Store shared by every replica. It works on a single server,
-// Sentinel or Cluster client: each command and each script touches exactly
-// one key, so no cross-slot operation is ever needed.
+// Sentinel or Cluster client: each Store command and script touches exactly
+// one key, and the keys of one turn share the member's hash tag, so no
+// cross-slot operation is ever needed.
 type Redis struct {
-	c      redis.UniversalClient
-	prefix string
+	c       redis.UniversalClient
+	prefix  string
+	cluster bool  // the nonce key is checked apart from the turn's script
+	err     error // a prefix that would break hash tags; every call returns it
 }
 
-var _ Store = (*Redis)(nil)
+var (
+	_ Store = (*Redis)(nil)
+	_ Turns = (*Redis)(nil)
+)
+
+// ErrRedisPrefix is returned by every call of a Redis store whose prefix
+// contains "{": it would become the hash tag of every key, so that the keys
+// of one turn could land in different Cluster slots.
+var ErrRedisPrefix = errors.New(`kv: the redis key prefix must not contain "{"`)
+
+// ValidateRedisPrefix reports whether prefix can namespace the keys (see
+// ErrRedisPrefix); configuration checks it before NewRedis.
+func ValidateRedisPrefix(prefix string) error {
+	if strings.Contains(prefix, "{") {
+		return fmt.Errorf("%w (got %q)", ErrRedisPrefix, prefix)
+	}
+	return nil
+}
 
 // NewRedis returns a Store over c that puts prefix in front of every key
 // (e.g. "unionbot:"), so several deployments or tests can share one server.
-// The caller owns c and closes it.
+// A prefix with "{" makes every call (Ping included) fail with
+// ErrRedisPrefix. The caller owns c and closes it.
 func NewRedis(c redis.UniversalClient, prefix string) *Redis {
-	return &Redis{c: c, prefix: prefix}
+	_, cluster := c.(*redis.ClusterClient)
+	return &Redis{c: c, prefix: prefix, cluster: cluster, err: ValidateRedisPrefix(prefix)}
 }
 
 // Redis timeouts: a kv call sits on the callback path, which must answer
@@ -82,6 +104,9 @@ func redisTTL(ttl time.Duration) time.Duration {
 
 // Get returns the value at key, or ErrNotFound.
 func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
 	b, err := r.c.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
@@ -94,6 +119,9 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Set stores val under key; ttl <= 0 means no expiry.
 func (r *Redis) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := r.c.Set(ctx, r.prefix+key, val, redisTTL(ttl)).Err(); err != nil {
 		return fmt.Errorf("kv set %s: %w", key, err)
 	}
@@ -102,6 +130,9 @@ func (r *Redis) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 
 // SetNX stores val only when key does not exist (SET NX PX).
 func (r *Redis) SetNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error) {
+	if r.err != nil {
+		return false, r.err
+	}
 	ok, err := r.setNX(ctx, r.prefix+key, val, ttl)
 	if err != nil {
 		return false, fmt.Errorf("kv setnx %s: %w", key, err)
@@ -123,6 +154,9 @@ func (r *Redis) setNX(ctx context.Context, fullKey string, val any, ttl time.Dur
 
 // Delete removes key; a missing key is not an error.
 func (r *Redis) Delete(ctx context.Context, key string) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := r.c.Del(ctx, r.prefix+key).Err(); err != nil {
 		return fmt.Errorf("kv delete %s: %w", key, err)
 	}
@@ -144,6 +178,9 @@ return n
 
 // Incr adds 1 to the integer at key; a key it creates gets ttl.
 func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
 	n, err := incrScript.Run(ctx, r.c, []string{r.prefix + key}, redisTTL(ttl).Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("kv incr %s: %w", key, err)
@@ -154,6 +191,9 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 // TTL returns the time key has left, 0 for a key that never expires, or
 // ErrNotFound.
 func (r *Redis) TTL(ctx context.Context, key string) (time.Duration, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
 	d, err := r.c.PTTL(ctx, r.prefix+key).Result()
 	if err != nil {
 		return 0, fmt.Errorf("kv ttl %s: %w", key, err)
@@ -190,11 +230,23 @@ const (
 // Lock acquires the lock named key (stored as prefix+"lock:"+key) with
 // SET NX PX and a random token, polling until it succeeds or ctx ends.
 func (r *Redis) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+	if r.err != nil {
+		return nil, r.err
+	}
 	if ttl <= 0 {
 		return nil, errLockTTL
 	}
 	lk := r.prefix + lockPrefix + key
 	token := rand.Text()
+	if err := r.acquire(ctx, lk, token, ttl); err != nil {
+		return nil, fmt.Errorf("kv lock %s: %w", key, err)
+	}
+	return func() { r.unlock(ctx, lk, token) }, nil
+}
+
+// acquire polls SET NX PX on lk until it holds token, or ctx ends
+// (ErrLockTimeout wrapping ctx.Err()).
+func (r *Redis) acquire(ctx context.Context, lk, token string, ttl time.Duration) error {
 	wait := lockPollMin
 	var timer *time.Timer
 	defer func() {
@@ -204,17 +256,17 @@ func (r *Redis) Lock(ctx context.Context, key string, ttl time.Duration) (func()
 	}()
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrLockTimeout, err)
+			return fmt.Errorf("%w: %w", ErrLockTimeout, err)
 		}
 		ok, err := r.setNX(ctx, lk, token, ttl)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, fmt.Errorf("%w: %w", ErrLockTimeout, ctxErr)
+				return fmt.Errorf("%w: %w", ErrLockTimeout, ctxErr)
 			}
-			return nil, fmt.Errorf("kv lock %s: %w", key, err)
+			return err
 		}
 		if ok {
-			return func() { r.unlock(ctx, lk, token) }, nil
+			return nil
 		}
 		if timer == nil {
 			timer = time.NewTimer(wait)
@@ -241,6 +293,9 @@ func (r *Redis) unlock(ctx context.Context, lk, token string) {
 
 // Ping reports whether Redis answers.
 func (r *Redis) Ping(ctx context.Context) error {
+	if r.err != nil {
+		return r.err
+	}
 	if err := r.c.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("kv ping: %w", err)
 	}

@@ -37,11 +37,22 @@ func TestRedisPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
+	if _, err := s.BeginTurn(ctx, kv.BeginTurnArgs{
+		NonceKey: "n", NonceVal: []byte("b"), NonceTTL: time.Minute,
+		MarkerKey: "m{o}", MarkerTTL: time.Minute, StateKey: "s{o}", ClaimTTL: time.Minute,
+		LockKey: "l{o}", LockToken: "t", LockTTL: time.Minute, Reads: []string{"r{o}"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndTurn(ctx, kv.EndTurnArgs{Writes: []kv.Write{{Key: "w{o}", Val: []byte("x"), TTL: time.Minute}}}); err != nil {
+		t.Fatal(err)
+	}
 	keys, err := c.Keys(ctx, prefix+"*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{prefix + "a": true, prefix + "b": true, prefix + "lock:c": true}
+	want := map[string]bool{prefix + "a": true, prefix + "b": true, prefix + "lock:c": true,
+		prefix + "n": true, prefix + "m{o}": true, prefix + "s{o}": true, prefix + "lock:l{o}": true, prefix + "w{o}": true}
 	if len(keys) != len(want) {
 		t.Fatalf("keys under prefix = %v, want %d keys", keys, len(want))
 	}
@@ -56,6 +67,28 @@ func TestRedisPrefix(t *testing.T) {
 	other := kv.NewRedis(c, prefix+"other:")
 	if _, err := other.Get(ctx, "a"); err == nil {
 		t.Fatal("a store with another prefix sees the key")
+	}
+}
+
+// TestRedisPrefixBrace: a "{" in the prefix would be every key's hash tag,
+// so the store refuses to work with it, loudly.
+func TestRedisPrefixBrace(t *testing.T) {
+	c := kvtest.Redis(t)
+	if err := kv.ValidateRedisPrefix("unionbot:"); err != nil {
+		t.Fatalf("plain prefix refused: %v", err)
+	}
+	s := kv.NewRedis(c, "bad{x}:")
+	if err := s.Ping(t.Context()); !errors.Is(err, kv.ErrRedisPrefix) {
+		t.Fatalf("Ping = %v, want ErrRedisPrefix", err)
+	}
+	if err := s.Set(t.Context(), "k", []byte("v"), time.Minute); !errors.Is(err, kv.ErrRedisPrefix) {
+		t.Fatalf("Set = %v, want ErrRedisPrefix", err)
+	}
+	if _, err := s.BeginTurn(t.Context(), kv.BeginTurnArgs{Reads: []string{"k"}}); !errors.Is(err, kv.ErrRedisPrefix) {
+		t.Fatalf("BeginTurn = %v, want ErrRedisPrefix", err)
+	}
+	if n, err := c.Exists(t.Context(), "bad{x}:k").Result(); err != nil || n != 0 {
+		t.Fatalf("the refused store wrote a key: %d, %v", n, err)
 	}
 }
 
@@ -100,4 +133,10 @@ func TestRedisUnreachableErrors(t *testing.T) {
 
 func BenchmarkRedis(b *testing.B) {
 	kvtest.Bench(b, kv.NewRedis(kvtest.Redis(b), kvtest.Prefix(b)))
+}
+
+func TestRedisTurns(t *testing.T) {
+	kvtest.RunTurns(t, func(t *testing.T) kvtest.TurnStore {
+		return kv.NewRedis(kvtest.Redis(t), kvtest.Prefix(t))
+	})
 }
