@@ -11,11 +11,11 @@ import (
 	"unionbot/pii"
 )
 
-// Router decides what an input means and who answers it, in the order of
-// DESIGN.md §2: event, form control word (取消/返回/确认), global command
-// typed exactly, active form step, prefix command (报名 N), fallback (keyword
-// rules and the FAQ). Menu CLICK keys are intent names, so a click and the
-// typed keyword reach the same handler.
+// Router decides what an input means and who answers it, in this order (see
+// docs/ARCHITECTURE.md, "The dialog engine"): event, form control word
+// (取消/返回/确认), global command typed exactly, active form step, prefix
+// command (报名 N), fallback (keyword rules and the FAQ). Menu CLICK keys are
+// intent names, so a click and the typed keyword reach the same handler.
 type Router struct {
 	logger    *slog.Logger
 	intents   map[string]HandlerFunc

@@ -17,7 +17,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 )
 
-// Official vectors, see WECHAT-NOTES.md §6.
+// Official vectors, sources in docs/CONTRACTS.md §7.
 const (
 	sampleKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 	// A: Tencent Sample.py.

@@ -12,7 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// CanonicalHeader returns the canonical roster header row (DESIGN.md §6).
+// CanonicalHeader returns the canonical roster header row (docs/CONTRACTS.md §3).
 func CanonicalHeader() []string {
 	h := make([]string, numFields)
 	for f, names := range fieldNames {

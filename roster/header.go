@@ -10,7 +10,7 @@ import (
 	"unionbot/pii"
 )
 
-// field is one column of the roster format (DESIGN.md §6).
+// field is one column of the roster format (docs/CONTRACTS.md §3).
 type field int
 
 const (

@@ -1,4 +1,4 @@
-// Package roster imports the union's member roster (DESIGN.md §6) from CSV or XLSX:
+// Package roster imports the union's member roster (docs/CONTRACTS.md §3) from CSV or XLSX:
 // it reads the file as a stream, validates every row, reports each invalid row by row
 // number, column and reason, and upserts the valid rows by member number in batches.
 // It also generates realistic roster files for tests and benchmarks.

@@ -12,7 +12,7 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Member statuses as written in the roster (DESIGN.md §6).
+// Member statuses as written in the roster (docs/CONTRACTS.md §3).
 const (
 	StatusActive      = "在册"
 	StatusTransferred = "转出"

@@ -479,7 +479,7 @@ func TestInputKindsEndToEnd(t *testing.T) {
 	}
 }
 
-// ---- official vectors (WECHAT-NOTES.md §6) ----
+// ---- official vectors (sources in docs/CONTRACTS.md §7) ----
 
 const (
 	// A: Tencent's 公众平台 sample (Sample.py, 2014).
