@@ -56,6 +56,10 @@ commands:
                             add a console account (password prompted, or one line on stdin)
   create-token NAME --role ROLE[,ROLE] [--unit UNIT_NAME]
                             add an /api/v1 token (printed once, on the last line)
+  create-officer USERNAME --role ROLE[,ROLE] [--unit UNIT_NAME]
+                            add a console account (password prompted, or one line on stdin)
+  create-token NAME --role ROLE[,ROLE] [--unit UNIT_NAME]
+                            add an /api/v1 token (printed once, on the last line)
   help                      show this text (also -h, --help)
 
 environment (all optional; with none set the bot runs in local mode: embedded
@@ -117,6 +121,10 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, envi
 		err = cmdChat(ctx, cfg, args, stdin, stdout)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, cfg)
+	case "create-officer":
+		err = cmdCreateOfficer(ctx, cfg, args, stdin, stdout, stderr)
+	case "create-token":
+		err = cmdCreateToken(ctx, cfg, args, stdout, stderr)
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
