@@ -185,9 +185,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	if err := svc.SeedDefaults(ctx); err != nil {
 		return nil, fmt.Errorf("seed defaults: %w", err)
 	}
-	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL, Sealer: cipher})
+	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL, Sealer: cipher, Forms: a.db})
 	a.callback = wx.NewCallback(wx.CallbackOptions{
-		WeChat: wc, Engine: engine, Store: a.kv, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
+		WeChat: wc, Engine: engine, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
 		Observe: newCallbackMetrics(a.registry),
 	})
 	a.handler = a.routes()

@@ -18,6 +18,8 @@ const (
 	msgSwitchedForm  = "已退出「%s」（未提交）。"
 	msgResumeForm    = "——继续办理「%s」——\n"
 	msgNotUnderstood = "抱歉，没有理解您的意思。回复“菜单”查看可以办理的服务，回复“人工”联系工会工作人员。"
+	msgDegradedNote  = "（系统繁忙：正在办理的业务暂时无法继续，请稍后再试。）"
+	msgFormLost      = "抱歉，您之前未完成的「%s」已失效（超时未完成或系统维护），填写的内容没有提交。请回复“%s”重新开始。"
 )
 
 // ReplyFor is the one mapping from an error to what the member reads: a

@@ -25,6 +25,7 @@ type Router struct {
 	events    map[string]HandlerFunc
 	fallback  HandlerFunc
 	interrupt func(ctx context.Context, s *Session, in Input) (Reply, bool)
+	safe      map[string]bool // routes answerable without the kv store (degraded.go)
 }
 
 type prefixRoute struct {

@@ -10,16 +10,36 @@ import (
 	"unionbot/storage/kv"
 )
 
-// Key prefixes of the conversation core in the kv store. The edge's keys
-// (dedup, token) live beside their code in dedup.go and tokencache.go.
+// Keys of the conversation core in the kv store. Every key of a member's turn
+// carries the openid as a Redis hash tag ("{openid}"), so that on Redis
+// Cluster a turn's keys share one slot and each round trip is one script.
+// The edge's keys (dedup, nonce, token) live beside their code in package wx.
 const (
 	sessionPrefix = "sess:"
-	openIDLock    = "lock:oid:"
+	seenPrefix    = "seen:"
+	// lockPrefix names the member's lock as kv names locks: the store keeps
+	// it under "lock:"+key, i.e. "lock:oid:{openid}".
+	lockPrefix = "oid:"
 )
+
+func tagged(prefix, openID string) string { return prefix + "{" + openID + "}" }
+
+// SessionKey is where the conversation of openID is kept.
+func SessionKey(openID string) string { return tagged(sessionPrefix, openID) }
+
+// SeenKey holds the time of openID's last message (Unix seconds): WeChat
+// allows customer-service messages for 48 hours after it.
+func SeenKey(openID string) string { return tagged(seenPrefix, openID) }
+
+func lockKey(openID string) string { return tagged(lockPrefix, openID) }
 
 // Sessions loads and saves conversation sessions in a kv store. A missing or
 // expired session is a fresh idle one, not an error. Every save renews the TTL,
 // so a member who pauses mid-form for less than the TTL resumes where they were.
+//
+// The engine does not call Load and Save on the hot path: it reads the
+// session within BeginTurn (decode) and writes it within EndTurn (write).
+// Load and Save are for tools and tests.
 type Sessions struct {
 	store  kv.Store
 	ttl    time.Duration
@@ -27,9 +47,9 @@ type Sessions struct {
 	sealer Sealer
 }
 
-// Sealer encrypts sessions at rest: a half-filled form holds names, ID
-// digits and, for claims, bank details, and Redis is not where personal data
-// may sit in clear (DESIGN.md §9). *pii.Cipher implements it.
+// Sealer encrypts sessions and the replies kept for WeChat's retries at rest:
+// a half-filled form holds names, ID digits and, for claims, bank details, and
+// Redis is not where personal data may sit in clear. *pii.Cipher implements it.
 type Sealer interface {
 	Encrypt(plain string) (string, error)
 	Decrypt(sealed string) (string, error)
@@ -46,59 +66,75 @@ func NewSessions(store kv.Store, ttl time.Duration, sealer Sealer) *Sessions {
 
 // Load returns the session of openID, or a fresh one.
 func (s *Sessions) Load(ctx context.Context, openID string) (Session, error) {
-	b, err := s.store.Get(ctx, sessionPrefix+openID)
+	b, err := s.store.Get(ctx, SessionKey(openID))
 	if errors.Is(err, kv.ErrNotFound) {
 		return Session{OpenID: openID}, nil
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("load session: %w", err)
 	}
+	return s.decode(openID, b), nil
+}
+
+// decode turns a stored session (nil: none) into a Session. A session we
+// cannot open or read (another key, an incompatible version) is dropped
+// rather than wedging the member's conversation forever.
+func (s *Sessions) decode(openID string, b []byte) Session {
+	if b == nil {
+		return Session{OpenID: openID}
+	}
 	if s.sealer != nil {
 		plain, err := s.sealer.Decrypt(string(b))
-		if err != nil { // another key, or written before sealing: start afresh
-			return Session{OpenID: openID, stored: true}, nil
+		if err != nil {
+			return Session{OpenID: openID, stored: true}
 		}
 		b = []byte(plain)
 	}
 	var sess Session
 	if err := json.Unmarshal(b, &sess); err != nil {
-		// A session we cannot read (e.g. written by an incompatible version) is
-		// dropped rather than wedging the member's conversation forever.
-		return Session{OpenID: openID, stored: true}, nil
+		return Session{OpenID: openID, stored: true}
 	}
 	sess.OpenID, sess.stored = openID, true
-	return sess, nil
+	return sess
 }
 
-// Save stores the session and renews its TTL. An idle session with no state
-// is deleted instead, which keeps the store small after a broadcast burst;
-// one that was never stored costs no round trip at all (most messages are
-// single questions that leave no state).
+// Save stores the session and renews its TTL (see write).
 func (s *Sessions) Save(ctx context.Context, sess Session) error {
-	key := sessionPrefix + sess.OpenID
+	w, ok, err := s.write(sess)
+	if err != nil || !ok {
+		return err
+	}
+	if w.Val == nil {
+		err = s.store.Delete(ctx, w.Key)
+	} else {
+		err = s.store.Set(ctx, w.Key, w.Val, w.TTL)
+	}
+	if err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	return nil
+}
+
+// write is the kv write that saves sess, renewing its TTL. An idle session
+// with no state is deleted instead, which keeps the store small after a
+// broadcast burst; one that was never stored needs no write at all (ok false:
+// most messages are single questions that leave no state).
+func (s *Sessions) write(sess Session) (kv.Write, bool, error) {
+	key := SessionKey(sess.OpenID)
 	if sess.Form == "" && len(sess.Vars) == 0 {
-		if !sess.stored {
-			return nil
-		}
-		if err := s.store.Delete(ctx, key); err != nil {
-			return fmt.Errorf("save session: %w", err)
-		}
-		return nil
+		return kv.Write{Key: key}, sess.stored, nil
 	}
 	sess.Updated = s.now().UTC()
 	b, err := json.Marshal(sess)
 	if err != nil {
-		return fmt.Errorf("save session: %w", err)
+		return kv.Write{}, false, fmt.Errorf("save session: %w", err)
 	}
 	if s.sealer != nil {
 		sealed, err := s.sealer.Encrypt(string(b))
 		if err != nil {
-			return fmt.Errorf("save session: %w", err)
+			return kv.Write{}, false, fmt.Errorf("save session: %w", err)
 		}
 		b = []byte(sealed)
 	}
-	if err := s.store.Set(ctx, key, b, s.ttl); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	return nil
+	return kv.Write{Key: key, Val: b, TTL: s.ttl}, true, nil
 }

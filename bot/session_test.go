@@ -22,7 +22,7 @@ func TestSessionsSaveLoadAndDeleteWhenEmptied(t *testing.T) {
 	if err := ss.Save(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Get(ctx, sessionPrefix+"o1"); !errors.Is(err, kv.ErrNotFound) {
+	if _, err := store.Get(ctx, SessionKey("o1")); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("an idle session was written: %v", err)
 	}
 
@@ -34,7 +34,7 @@ func TestSessionsSaveLoadAndDeleteWhenEmptied(t *testing.T) {
 	if err != nil || got.Form != "bind" || got.Step != 1 || got.Data["name"] != "张三" {
 		t.Fatalf("loaded %+v, %v", got, err)
 	}
-	if ttl, err := store.TTL(ctx, sessionPrefix+"o1"); err != nil || ttl <= 0 || ttl > time.Hour {
+	if ttl, err := store.TTL(ctx, SessionKey("o1")); err != nil || ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("session ttl = %v, %v", ttl, err)
 	}
 
@@ -42,12 +42,12 @@ func TestSessionsSaveLoadAndDeleteWhenEmptied(t *testing.T) {
 	if err := ss.Save(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Get(ctx, sessionPrefix+"o1"); !errors.Is(err, kv.ErrNotFound) {
+	if _, err := store.Get(ctx, SessionKey("o1")); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("an emptied session was kept: %v", err)
 	}
 
 	// A session the store cannot decode starts afresh instead of wedging.
-	store.Set(ctx, sessionPrefix+"o2", []byte("{not json"), time.Hour)
+	store.Set(ctx, SessionKey("o2"), []byte("{not json"), time.Hour)
 	if s, err := ss.Load(ctx, "o2"); err != nil || s.Form != "" {
 		t.Fatalf("corrupt session = %+v, %v", s, err)
 	}
@@ -81,7 +81,7 @@ func TestSessionsSealed(t *testing.T) {
 	if err := ss.Save(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := store.Get(ctx, sessionPrefix+"o1")
+	raw, err := store.Get(ctx, SessionKey("o1"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,9 @@ type Input struct {
 	EventKey   string // menu key, or QR scene
 	MediaID    string // image/voice/video
 	PicURL     string // image
+	// Delivery, when set, de-duplicates WeChat's retries of this input
+	// within the turn (see Delivery); nil for callers with no retries.
+	Delivery *Delivery
 }
 
 // Reply is what the bot answers. An empty Reply means "no reply" (WeChat gets

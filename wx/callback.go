@@ -22,17 +22,22 @@ import (
 	"unionbot/storage/kv"
 )
 
-// Engine answers one input. The dialog core implements it; it serializes the
-// inputs of one openid and saves the session itself.
+// Engine runs one delivery's turn. The dialog core (*bot.Bot) implements it:
+// it serializes the inputs of one openid, de-duplicates the deliveries
+// described by bot.Input.Delivery, keeps the reply for retries and saves the
+// session, in two kv round trips.
 type Engine interface {
-	Handle(ctx context.Context, in bot.Input) (bot.Reply, error)
+	// Turn handles in, or reports what an earlier arrival of its delivery
+	// did (bot.Result.Dup). Errors: bot.ErrNonceReused, kv.ErrFull, others.
+	Turn(ctx context.Context, in bot.Input) (bot.Result, error)
+	// Peek reads the state of in's delivery while another arrival owns it.
+	Peek(ctx context.Context, in bot.Input) (bot.Result, error)
 }
 
 // Defaults of CallbackOptions.
 const (
 	DefaultReplyTimeout  = 4500 * time.Millisecond
 	DefaultHandleTimeout = 60 * time.Second
-	DefaultDedupTTL      = 120 * time.Second
 	DefaultMaxBody       = 64 << 10
 	// maxClockSkew is how far a callback's timestamp may be from our clock.
 	// WeChat's retries reuse the first timestamp, ≤ 15 s later.
@@ -47,6 +52,9 @@ const (
 	OutcomeAsync        = "async"         // deadline passed: "success", reply pushed later
 	OutcomeDuplicate    = "duplicate"     // a retry: the first arrival's reply
 	OutcomeDupPending   = "dup_pending"   // a retry while still processing or async: "success"
+	OutcomeReplay       = "replay"        // a delivery settled long ago, sent again: "success"
+	OutcomeNonceReused  = "nonce_reused"  // 403: plain mode, a signed timestamp+nonce with another body
+	OutcomeOverloaded   = "overloaded"    // 503: the in-process store sheds load
 	OutcomeEcho         = "echo"          // URL verification
 	OutcomeBadSignature = "bad_signature" // 403
 	OutcomeBadTimestamp = "bad_timestamp" // 403
@@ -59,9 +67,6 @@ const (
 type CallbackOptions struct {
 	WeChat *WeChat
 	Engine Engine
-	// Store holds the dedup keys (Redis when several replicas share the
-	// callback URL). Required.
-	Store kv.Store
 	// Pusher sends late replies; default NewSender(WeChat).
 	Pusher Pusher
 	Logger *slog.Logger
@@ -71,8 +76,10 @@ type CallbackOptions struct {
 	// HandleTimeout bounds the engine's work, which runs detached from the
 	// request. Default 60 s.
 	HandleTimeout time.Duration
-	// DedupTTL is how long a delivery is remembered. Default 120 s.
-	DedupTTL time.Duration
+	// RetryTTL is how long a reply is kept for WeChat's retries (which
+	// come within ~15 s). Default 30 s. A replay is recognised longer, for
+	// as long as its timestamp is accepted, but answered with nothing.
+	RetryTTL time.Duration
 	// Now is the clock for the timestamp window; default time.Now.
 	Now func() time.Time
 	// MaxBody caps the request body; default 64 KiB.
@@ -90,7 +97,8 @@ type CallbackOptions struct {
 type Callback struct {
 	wc            *WeChat
 	engine        Engine
-	dedup         dedup
+	retryTTL      time.Duration
+	claimTTL      time.Duration
 	pusher        Pusher
 	logger        *slog.Logger
 	replyTimeout  time.Duration
@@ -101,16 +109,16 @@ type Callback struct {
 	inflight      sync.WaitGroup
 }
 
-// NewCallback builds the callback handler. It panics when WeChat, Engine or
-// Store is missing (a wiring bug).
+// NewCallback builds the callback handler. It panics when WeChat or Engine
+// is missing (a wiring bug).
 func NewCallback(o CallbackOptions) *Callback {
-	if o.WeChat == nil || o.Engine == nil || o.Store == nil {
-		panic("bot.NewCallback: WeChat, Engine and Store are required")
+	if o.WeChat == nil || o.Engine == nil {
+		panic("wx.NewCallback: WeChat and Engine are required")
 	}
 	c := &Callback{
 		wc:            o.WeChat,
 		engine:        o.Engine,
-		dedup:         dedup{store: o.Store, ttl: o.DedupTTL},
+		retryTTL:      o.RetryTTL,
 		pusher:        o.Pusher,
 		logger:        o.Logger,
 		replyTimeout:  o.ReplyTimeout,
@@ -119,8 +127,8 @@ func NewCallback(o CallbackOptions) *Callback {
 		maxBody:       o.MaxBody,
 		observe:       o.Observe,
 	}
-	if c.dedup.ttl <= 0 {
-		c.dedup.ttl = DefaultDedupTTL
+	if c.retryTTL <= 0 {
+		c.retryTTL = DefaultRetryTTL
 	}
 	if c.pusher == nil {
 		c.pusher = NewSender(o.WeChat)
@@ -140,10 +148,10 @@ func NewCallback(o CallbackOptions) *Callback {
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBody
 	}
-	// Set after replyTimeout has its default: the claim must outlive the
-	// reply deadline, when a live owner settles it (keepClaim renews it
-	// until then).
-	c.dedup.claimTTL = c.replyTimeout + 2*time.Second
+	// Set after replyTimeout has its default: a claim outlives the reply
+	// deadline, and the engine renews it until it settles, so only a dead
+	// owner's claim lapses (and the next retry takes the delivery over).
+	c.claimTTL = c.replyTimeout + 2*time.Second
 	return c
 }
 
@@ -175,6 +183,7 @@ type request struct {
 	event    string
 	outcome  string
 	invoked  bool // the SDK parsed the message and called our handler
+	w        http.ResponseWriter
 	// delivery is what verifyDelivery established (POST only): the signed
 	// timestamp and nonce, whether the body was covered by msg_signature.
 	delivery Delivery
@@ -206,7 +215,8 @@ func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	elapsed := time.Since(rq.start)
 	level := slog.LevelInfo
 	switch rq.outcome {
-	case OutcomeBadSignature, OutcomeBadTimestamp, OutcomePlainRefused, OutcomeTooLarge, OutcomeBadRequest,
+	case OutcomeBadSignature, OutcomeBadTimestamp, OutcomePlainRefused, OutcomeNonceReused, OutcomeOverloaded,
+		OutcomeTooLarge, OutcomeBadRequest,
 		OutcomeEngineError: // the engine's error itself is logged at error level
 		level = slog.LevelWarn
 	case OutcomeFailed:
@@ -232,6 +242,7 @@ func (c *Callback) serveMessage(w http.ResponseWriter, r *http.Request, rq *requ
 	// decrypts) it and calls our handler synchronously.
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rw := &trackingWriter{ResponseWriter: w}
+	rq.w = rw // for a status the engine decides (403 reused nonce, 503 full)
 	srv := c.wc.oa.GetServer(r, rw)
 	srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
 		rq.invoked = true
@@ -283,8 +294,8 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// handle runs inside srv.Serve: de-duplicate, run the engine under the reply
-// deadline, and turn its Reply into the SDK's.
+// handle runs inside srv.Serve: describe the delivery, run the engine's turn
+// under the reply deadline, and turn its Reply into the SDK's.
 func (c *Callback) handle(ctx context.Context, rq *request, m *message.MixMessage) *message.Reply {
 	in := toInput(m)
 	rq.openID, rq.msgType, rq.event = in.OpenID, string(m.MsgType), in.Event
@@ -292,7 +303,8 @@ func (c *Callback) handle(ctx context.Context, rq *request, m *message.MixMessag
 	if rq.msgLog.Enabled(ctx, slog.LevelDebug) {
 		rq.msgLog.DebugContext(ctx, "wechat input", "msg_id", in.MsgID, "text_len", len([]rune(in.Text)))
 	}
-	reply := c.process(ctx, rq, dedupKey(m), in)
+	in.Delivery = c.delivery(rq, m)
+	reply := c.process(ctx, rq, in)
 	if rq.msgLog.Enabled(ctx, slog.LevelDebug) {
 		rq.msgLog.DebugContext(ctx, "wechat reply", "reply_len", len([]rune(reply.Text)))
 	}
@@ -302,41 +314,88 @@ func (c *Callback) handle(ctx context.Context, rq *request, m *message.MixMessag
 	return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(reply.Text)}
 }
 
-// process claims the delivery and runs the engine, or waits for the reply of
-// the arrival that claimed it.
-func (c *Callback) process(ctx context.Context, rq *request, key string, in bot.Input) bot.Reply {
-	claimed, err := c.dedup.claim(ctx, key)
-	if err != nil {
-		// Without dedup a retry could repeat a side effect, but dropping
-		// the message is worse; the engine's own lock still serializes.
-		rq.msgLog.ErrorContext(ctx, "dedup unavailable", "err", err)
-		return c.run(ctx, rq, "", in)
-	}
-	if !claimed {
-		wctx, cancel := context.WithDeadline(ctx, rq.deadline)
-		defer cancel()
-		reply, state, err := c.dedup.wait(wctx, key)
-		if err != nil {
-			rq.msgLog.ErrorContext(ctx, "dedup wait", "err", err)
-		}
-		switch state {
-		case dedupGotReply:
-			rq.outcome = OutcomeDuplicate
-			return reply
-		case dedupVanished:
-			// The first arrival's replica died mid-message: take over.
-			if again, err := c.dedup.claim(ctx, key); err == nil && again {
-				rq.msgLog.WarnContext(ctx, "dedup claim abandoned, taking over")
-				return c.run(ctx, rq, key, in)
+// process runs the turn; when another arrival owns the delivery, it waits
+// for that arrival's reply until the deadline, and takes the delivery over
+// when the owner died before settling it.
+func (c *Callback) process(ctx context.Context, rq *request, in bot.Input) bot.Reply {
+	for tookOver := false; ; tookOver = true {
+		j := c.run(ctx, rq, in)
+		switch {
+		case j.late: // answered "success"; the reply is pushed
+			return bot.Reply{}
+		case j.status != 0:
+			c.refuse(rq, j)
+			return bot.Reply{}
+		case j.res.Dup == bot.Fresh:
+			switch {
+			case j.failed:
+				rq.outcome = OutcomeEngineError
+			case j.res.Reply.Empty():
+				rq.outcome = OutcomeNoReply
+			default:
+				rq.outcome = OutcomeReply
 			}
+			return j.res.Reply
+		case j.res.Dup != bot.DupPending:
+			return c.duplicate(rq, j.res)
 		}
-		rq.outcome = OutcomeDupPending
-		return bot.Reply{}
+		res := c.await(ctx, rq, in)
+		if res.Dup != bot.DupGone || tookOver {
+			return c.duplicate(rq, res)
+		}
+		// The owner died mid-message and its claim lapsed: run it here.
 	}
-	return c.run(ctx, rq, key, in)
 }
 
-// Job states: the engine's result goes either to the waiting request or, once
+// duplicate answers an arrival of a delivery that another arrival owns.
+func (c *Callback) duplicate(rq *request, res bot.Result) bot.Reply {
+	switch res.Dup {
+	case bot.DupReply:
+		rq.outcome = OutcomeDuplicate
+		return res.Reply
+	case bot.DupReplay:
+		rq.outcome = OutcomeReplay
+	default: // still running, or its reply is pushed: "success"
+		rq.outcome = OutcomeDupPending
+	}
+	return bot.Reply{}
+}
+
+// refuse answers with the status the turn decided on.
+func (c *Callback) refuse(rq *request, j job) {
+	rq.outcome = j.outcome
+	if rq.w != nil {
+		http.Error(rq.w, http.StatusText(j.status), j.status)
+	}
+}
+
+// await polls the delivery's state until its owner settles it or the reply
+// deadline passes (DupPending).
+func (c *Callback) await(ctx context.Context, rq *request, in bot.Input) bot.Result {
+	wctx, cancel := context.WithDeadline(ctx, rq.deadline)
+	defer cancel()
+	delay := 5 * time.Millisecond
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-wctx.Done():
+			return bot.Result{Dup: bot.DupPending}
+		case <-t.C:
+		}
+		res, err := c.engine.Peek(wctx, in)
+		if err != nil && wctx.Err() == nil {
+			rq.msgLog.ErrorContext(ctx, "wait for delivery", "err", err)
+		}
+		if res.Dup != bot.DupPending {
+			return res
+		}
+		t.Reset(delay)
+		delay = min(2*delay, 100*time.Millisecond)
+	}
+}
+
+// Job states: the engine's reply goes either to the waiting request or, once
 // the request gave up, out as a pushed message. Exactly one of them wins.
 const (
 	jobRunning int32 = iota
@@ -344,147 +403,93 @@ const (
 	jobLate
 )
 
-type jobResult struct {
-	reply  bot.Reply
-	failed bool
+// job is what one run of the engine gave the request.
+type job struct {
+	res     bot.Result
+	failed  bool   // the engine failed: res.Reply is the busy text
+	status  int    // non-zero: answer with this HTTP status instead
+	outcome string // the outcome of that status
+	late    bool   // the deadline passed: answered "success", reply pushed
 }
 
-// run executes the engine detached from the request, waiting until the reply
-// deadline. key is "" when dedup is unavailable.
-func (c *Callback) run(ctx context.Context, rq *request, key string, in bot.Input) bot.Reply {
+// run executes the engine's turn detached from the request, waiting until the
+// reply deadline. The engine asks (Delivery.Ready) whether the request will
+// answer with the reply before it keeps it for retries: if the deadline has
+// passed, the reply is pushed instead and retries are answered "success".
+func (c *Callback) run(ctx context.Context, rq *request, in bot.Input) job {
 	var state atomic.Int32
-	done := make(chan jobResult, 1)
+	d := *in.Delivery // each run has its own Ready
+	d.Ready = func(bot.Reply) bool { return state.CompareAndSwap(jobRunning, jobReplied) }
+	in.Delivery = &d
+	done := make(chan job, 1)
 	logger := rq.msgLog
-	keeper := c.keepClaim(ctx, key)
 	c.inflight.Add(1)
 	go func() {
 		defer c.inflight.Done()
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.handleTimeout)
 		defer cancel()
-		res := c.invoke(hctx, logger, in)
-		if state.CompareAndSwap(jobRunning, jobReplied) {
-			// Store before answering, so a retry waiting on the key gets
-			// this very reply.
-			keeper.settle(func() {
-				if err := c.dedup.finish(hctx, key, res.reply); err != nil {
-					logger.ErrorContext(hctx, "dedup store reply", "err", err)
-				}
-			})
-			done <- res
+		j := c.invoke(hctx, logger, in)
+		if state.Load() == jobReplied || state.CompareAndSwap(jobRunning, jobReplied) {
+			done <- j
 			return
 		}
-		// The request answered "success" already: push the reply.
-		if res.reply.Empty() {
-			logger.InfoContext(hctx, "late reply empty", "outcome", "async_nothing")
-			return
-		}
-		start := time.Now()
-		if err := c.pusher.SendText(hctx, in.OpenID, res.reply.Text); err != nil {
-			logger.ErrorContext(hctx, "push late reply", "err", err, "duration", time.Since(start))
-			return
-		}
-		logger.InfoContext(hctx, "late reply pushed", "duration", time.Since(start))
+		c.push(hctx, logger, in.OpenID, j)
 	}()
 
 	timer := time.NewTimer(time.Until(rq.deadline))
 	defer timer.Stop()
-	var res jobResult
 	select {
-	case res = <-done:
+	case j := <-done:
+		return j
 	case <-timer.C:
 		if state.CompareAndSwap(jobRunning, jobLate) {
 			rq.outcome = OutcomeAsync
-			keeper.settle(func() {
-				mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-				defer cancel()
-				if err := c.dedup.markAsync(mctx, key); err != nil {
-					logger.ErrorContext(ctx, "dedup mark async", "err", err)
-				}
-			})
-			return bot.Reply{}
+			return job{late: true}
 		}
-		res = <-done // finished just as the deadline hit
+		return <-done // ready just as the deadline hit, and being kept
 	}
-	switch {
-	case res.failed:
-		rq.outcome = OutcomeEngineError
-	case res.reply.Empty():
-		rq.outcome = OutcomeNoReply
-	default:
-		rq.outcome = OutcomeReply
-	}
-	return res.reply
 }
 
-// claimKeeper renews a delivery's "processing" marker while its owner is
-// alive and has not settled it, so only a dead replica's claim can expire and
-// be taken over by a retry. settle writes the outcome (the reply, or the async
-// marker) under the same lock, so a renewal never overwrites it.
-type claimKeeper struct {
-	mu      sync.Mutex
-	settled bool
-	timer   *time.Timer // the next renewal; nil when there is nothing to renew
-}
-
-// keepClaim starts renewing key; with key "" (dedup unavailable) it does
-// nothing and settle runs nothing either. Renewals are timer callbacks, not a
-// goroutine per message: most messages settle long before the first one.
-func (c *Callback) keepClaim(ctx context.Context, key string) *claimKeeper {
-	k := &claimKeeper{}
-	if key == "" {
-		k.settled = true
-		return k
-	}
-	ctx = context.WithoutCancel(ctx)
-	every := c.dedup.claimTTL / 3
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.timer = time.AfterFunc(every, func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		if k.settled {
-			return
-		}
-		if err := c.dedup.renew(ctx, key); err != nil {
-			c.logger.WarnContext(ctx, "dedup renew claim", "err", err)
-		}
-		k.timer.Reset(every)
-	})
-	return k
-}
-
-// settle stops the renewals and runs write once.
-func (k *claimKeeper) settle(write func()) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.settled {
+// push sends a late reply as a customer-service message.
+func (c *Callback) push(ctx context.Context, logger *slog.Logger, openID string, j job) {
+	if j.status != 0 || j.res.Dup != bot.Fresh || j.res.Reply.Empty() {
+		logger.InfoContext(ctx, "late reply empty", "outcome", "async_nothing")
 		return
 	}
-	k.settled = true
-	if k.timer != nil {
-		k.timer.Stop()
+	start := time.Now()
+	if err := c.pusher.SendText(ctx, openID, j.res.Reply.Text); err != nil {
+		logger.ErrorContext(ctx, "push late reply", "err", err, "duration", time.Since(start))
+		return
 	}
-	write()
+	logger.InfoContext(ctx, "late reply pushed", "duration", time.Since(start))
 }
 
-// invoke calls the engine, turning errors and panics into a member-facing
-// reply. Errors are logged; message content never is.
-func (c *Callback) invoke(ctx context.Context, logger *slog.Logger, in bot.Input) (res jobResult) {
+// invoke runs the engine's turn, turning errors and panics into a
+// member-facing reply or a status. Errors are logged; content never is.
+func (c *Callback) invoke(ctx context.Context, logger *slog.Logger, in bot.Input) (j job) {
 	defer func() {
 		if p := recover(); p != nil {
 			logger.ErrorContext(ctx, "engine panic", "panic", fmt.Sprint(p))
-			res = jobResult{reply: bot.ReplyFor(errEnginePanic), failed: true}
+			j = job{res: bot.Result{Reply: bot.ReplyFor(errEnginePanic)}, failed: true}
 		}
 	}()
-	reply, err := c.engine.Handle(ctx, in)
-	if err != nil {
-		_, isUser := bot.UserMessage(err)
-		if !isUser {
-			logger.ErrorContext(ctx, "engine", "err", err)
-		}
-		return jobResult{reply: bot.ReplyFor(err), failed: !isUser}
+	res, err := c.engine.Turn(ctx, in)
+	switch {
+	case err == nil:
+		return job{res: res}
+	case errors.Is(err, bot.ErrNonceReused):
+		// A signed timestamp+nonce captured from one delivery, carrying
+		// another body: a forgery in plain mode.
+		return job{status: http.StatusForbidden, outcome: OutcomeNonceReused}
+	case errors.Is(err, kv.ErrFull):
+		logger.WarnContext(ctx, "store full, shedding load")
+		return job{status: http.StatusServiceUnavailable, outcome: OutcomeOverloaded}
 	}
-	return jobResult{reply: reply}
+	_, isUser := bot.UserMessage(err)
+	if !isUser {
+		logger.ErrorContext(ctx, "engine", "err", err)
+	}
+	return job{res: bot.Result{Reply: bot.ReplyFor(err)}, failed: !isUser}
 }
 
 var errEnginePanic = errors.New("engine panic")

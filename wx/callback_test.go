@@ -27,6 +27,7 @@ import (
 
 	"unionbot/internal/testlog"
 	"unionbot/localwx"
+	"unionbot/storage/kv"
 )
 
 func TestVerifyEchostr(t *testing.T) {
@@ -125,9 +126,17 @@ func TestNoReplyIsSuccess(t *testing.T) {
 	}
 }
 
+// engineFunc is an engine without de-duplication, for edge-only tests.
 type engineFunc func(context.Context, bot.Input) (bot.Reply, error)
 
-func (f engineFunc) Handle(ctx context.Context, in bot.Input) (bot.Reply, error) { return f(ctx, in) }
+func (f engineFunc) Turn(ctx context.Context, in bot.Input) (bot.Result, error) {
+	rep, err := f(ctx, in)
+	return bot.Result{Reply: rep}, err
+}
+
+func (f engineFunc) Peek(context.Context, bot.Input) (bot.Result, error) {
+	return bot.Result{Dup: bot.DupPending}, nil
+}
 
 func TestEngineErrors(t *testing.T) {
 	cases := []struct {
@@ -141,7 +150,7 @@ func TestEngineErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{})
-			h.engine.err = tc.err
+			h.engine.set(func(e *wxEngine) { e.err = tc.err })
 			resp, err := h.client.Send(t.Context(), localwx.TextMsg("oUser1", "hi"))
 			if err != nil {
 				t.Fatal(err)
@@ -151,15 +160,34 @@ func TestEngineErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("panic gives the busy text", func(t *testing.T) {
+	busy := bot.ReplyFor(errors.New("x")).Text
+	t.Run("handler panic gives the busy text, once", func(t *testing.T) {
+		h := newWXHarness(t, wxHarnessOptions{})
+		h.engine.set(func(e *wxEngine) { e.panics = true })
+		p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
+		for range 2 { // the retry gets the kept busy text; the lock was released
+			resp, err := h.client.Do(t.Context(), p)
+			if err != nil || resp.Text != busy {
+				t.Fatalf("reply %q, %v; want %q", resp.Text, err, busy)
+			}
+		}
+		h.engine.set(func(e *wxEngine) { e.panics = false })
+		if resp, err := h.client.Send(t.Context(), localwx.TextMsg("oUser1", "next")); err != nil || resp.Text != "echo:next" {
+			t.Fatalf("next message: %q, %v", resp.Text, err)
+		}
+		if n := h.engine.Calls("oUser1"); n != 2 {
+			t.Errorf("handler ran %d times, want 2", n)
+		}
+	})
+	t.Run("engine panic gives the busy text", func(t *testing.T) {
 		h := newWXHarness(t, wxHarnessOptions{})
 		h.cb.engine = engineFunc(func(context.Context, bot.Input) (bot.Reply, error) { panic("boom") })
 		resp, err := h.client.Send(t.Context(), localwx.TextMsg("oUser1", "hi"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.Text != bot.ReplyFor(errors.New("x")).Text {
-			t.Errorf("reply %q, want %q", resp.Text, bot.ReplyFor(errors.New("x")).Text)
+		if resp.Text != busy {
+			t.Errorf("reply %q, want %q", resp.Text, busy)
 		}
 	})
 }
@@ -263,7 +291,7 @@ func TestConcurrentDuplicateDeliveries(t *testing.T) {
 		for _, mode := range []localwx.Mode{localwx.Plain, localwx.Safe} {
 			t.Run(st.name+"/"+mode.String(), func(t *testing.T) {
 				h := newWXHarness(t, wxHarnessOptions{mode: mode, store: st.open(t)})
-				h.engine.delay = 150 * time.Millisecond // the three overlap
+				h.engine.set(func(e *wxEngine) { e.delay = 150 * time.Millisecond }) // the three overlap
 				msgs := []localwx.Message{
 					localwx.TextMsg("oDup1", "申请补助"),
 					localwx.EventMsg("oDup2", "CLICK", "MENU_CLAIM"),
@@ -321,12 +349,10 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 	for _, st := range wxStores {
 		t.Run(st.name, func(t *testing.T) {
 			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: 200 * time.Millisecond})
-			h.engine.delay = 700 * time.Millisecond
+			h.engine.set(func(e *wxEngine) { e.delay = 700 * time.Millisecond })
 			m := localwx.TextMsg("oSlow", "查询进度")
 			p := wxPrepare(t, h, m)
-			mm := &message.MixMessage{MsgID: m.MsgID}
-			mm.FromUserName = "oSlow"
-			key := dedupKey(mm)
+			key := stateKey("oSlow", strconv.FormatInt(m.MsgID, 10))
 
 			// The engine needs 700ms: an empty answer means the deadline hit.
 			resp, err := h.client.Do(t.Context(), p)
@@ -335,10 +361,6 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 			}
 			if !resp.Empty {
 				t.Fatalf("first answer %q, want success", resp.Body)
-			}
-			// Retries are told the reply goes out separately.
-			if v, err := h.store.Get(t.Context(), key); err != nil || string(v) != dedupAsync {
-				t.Errorf("dedup key %q = %q, %v; want async", key, v, err)
 			}
 			// WeChat's retry while the handler still runs: success, no rerun.
 			resp, err = h.client.Do(t.Context(), p)
@@ -357,6 +379,11 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 			}
 			if err := h.cb.Wait(ctx); err != nil {
 				t.Fatal(err)
+			}
+			// Retries are told the reply went out separately; the reply
+			// itself is not kept.
+			if v, err := h.store.Get(t.Context(), key); err != nil || string(v) != "a" {
+				t.Errorf("delivery state %q = %q, %v; want the pushed note", key, v, err)
 			}
 			// A retry after the push still does not duplicate anything.
 			resp, err = h.client.Do(t.Context(), p)
@@ -378,7 +405,7 @@ func TestSlowEngineRepliesLater(t *testing.T) {
 
 func TestSlowEngineWaitOnShutdown(t *testing.T) {
 	h := newWXHarness(t, wxHarnessOptions{replyTimeout: 50 * time.Millisecond})
-	h.engine.delay = time.Second
+	h.engine.set(func(e *wxEngine) { e.delay = time.Second })
 	if _, err := h.client.Send(t.Context(), localwx.TextMsg("oWait", "x")); err != nil {
 		t.Fatal(err)
 	}
@@ -661,7 +688,7 @@ func TestLogsCarryNoContent(t *testing.T) {
 				t.Fatalf("round trip: %q, %v", resp.Text, err)
 			}
 			// The slow path logs too: a late reply pushed afterwards.
-			h.engine.delay = 1500 * time.Millisecond
+			h.engine.set(func(e *wxEngine) { e.delay = 1500 * time.Millisecond })
 			if _, err := h.client.Send(t.Context(), localwx.TextMsg("oPriv", content+"-late")); err != nil {
 				t.Fatal(err)
 			}
@@ -731,7 +758,6 @@ func BenchmarkCallback(b *testing.B) {
 		for _, mode := range []localwx.Mode{localwx.Plain, localwx.Safe} {
 			b.Run(st.name+"/"+mode.String(), func(b *testing.B) {
 				h := newWXHarness(b, wxHarnessOptions{mode: mode, store: st.open(b), logOut: io.Discard})
-				h.cb.engine = engineFunc(func(_ context.Context, in bot.Input) (bot.Reply, error) { return bot.Text("echo:" + in.Text), nil })
 				type prepared struct {
 					url  string
 					body []byte
@@ -772,11 +798,18 @@ func BenchmarkCallback(b *testing.B) {
 func TestRetryTakesOverFromDeadReplica(t *testing.T) {
 	for _, st := range wxStores {
 		t.Run(st.name, func(t *testing.T) {
-			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: time.Second})
+			h := newWXHarness(t, wxHarnessOptions{store: st.open(t), replyTimeout: 2 * time.Second})
 			m := localwx.TextMsg("oDead", "你好")
-			key := "wx:dedup:oDead:" + strconv.FormatInt(m.MsgID, 10)
-			if err := h.store.Set(t.Context(), key, []byte(dedupProcessing), 300*time.Millisecond); err != nil {
-				t.Fatal(err)
+			id := strconv.FormatInt(m.MsgID, 10)
+			// The dead replica's first round trip: it claimed the delivery
+			// and took the member's lock, then vanished without EndTurn.
+			start, err := h.store.(kv.Turns).BeginTurn(t.Context(), kv.BeginTurnArgs{
+				MarkerKey: markerKey("oDead", id), MarkerTTL: time.Minute,
+				StateKey: stateKey("oDead", id), ClaimTTL: 300 * time.Millisecond,
+				LockKey: "oid:{oDead}", LockToken: "dead", LockTTL: 500 * time.Millisecond,
+			})
+			if err != nil || start.Dup != kv.DupNone || !start.Locked {
+				t.Fatalf("dead replica's claim: %+v, %v", start, err)
 			}
 			resp, err := h.client.Do(t.Context(), wxPrepare(t, h, m))
 			if err != nil {
@@ -784,6 +817,9 @@ func TestRetryTakesOverFromDeadReplica(t *testing.T) {
 			}
 			if resp.Text != "echo:你好" || h.engine.Calls("oDead") != 1 {
 				t.Fatalf("reply %q, engine calls %d; want the message processed once", resp.Text, h.engine.Calls("oDead"))
+			}
+			if !strings.Contains(h.logs.String(), "taking over") {
+				t.Errorf("takeover not logged:\n%s", h.logs.String())
 			}
 		})
 	}

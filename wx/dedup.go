@@ -1,146 +1,96 @@
 package wx
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"time"
-	"unionbot/bot"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
-	"unionbot/storage/kv"
+	"unionbot/bot"
 )
 
 // WeChat retries a callback it got no answer to within 5 s (3 tries, same
-// query string), and a retry may arrive while the first delivery is still
-// being handled. The first arrival claims a dedup key; the finished reply is
-// stored under it, so every retry returns the same reply and the handler's
-// side effects happen once. A key holds one of:
+// query string, ~5 s apart), and a retry may arrive while the first delivery
+// is still being handled, on another replica. The engine de-duplicates within
+// its turn (bot.Delivery; kv.Turns keeps the keys): the first arrival claims
+// the delivery, the reply is kept (sealed) for the retries, so every retry
+// returns the same reply and the handler's side effects happen once. This
+// file names the keys and sets their lifetimes:
 //
-//	"p"        processing: the first arrival is running the handler
-//	"a"        async: the reply deadline passed; the reply goes out as a
-//	           customer-service message, retries answer "success"
-//	"d"+JSON   done: the Reply to return
+//	wx:seen:{openid}:<id>   the marker: lives until the delivery's timestamp
+//	                        leaves the ±300 s signature window (≤ 600 s), so
+//	                        an exact replay is recognised for as long as its
+//	                        signature would be accepted
+//	wx:dedup:{openid}:<id>  the state: the claim while the owner works, then
+//	                        the sealed reply (or a "pushed" note) for 30 s,
+//	                        which covers WeChat's retries; a replay after that
+//	                        finds the marker alone and is answered with nothing
+//	wx:nonce:<ts>:<nonce>   plain mode only: the SHA-256 of the body first seen
+//	                        with this signed timestamp+nonce pair, 600 s
+//
+// The openid is a hash tag so all keys of a member's turn share one Redis
+// Cluster slot. The nonce key deliberately is not tied to the openid: a
+// forged body may name any member.
 const (
-	dedupProcessing = "p"
-	dedupAsync      = "a"
-	dedupDone       = 'd'
+	// DefaultRetryTTL is how long a reply is kept for WeChat's retries.
+	DefaultRetryTTL = 30 * time.Second
+	// nonceTTL outlives any timestamp the window accepts (±300 s).
+	nonceTTL = 2 * maxClockSkew
+	// maxMarkerTTL caps the marker: a timestamp accepted now leaves the
+	// window at most 600 s later.
+	maxMarkerTTL = 2 * maxClockSkew
 )
 
-// dedupState is what a waiting retry found.
-type dedupState int
-
-const (
-	dedupPending dedupState = iota // still processing when the wait ended
-	dedupGotReply
-	dedupWentAsync
-	dedupVanished // the claim expired: its owner died before finishing
-)
-
-// dedupKey names the delivery: the MsgId for messages, and for events (which
-// have none) FromUserName+CreateTime+Event+EventKey. The openid is part of
-// every key, since MsgIds have been seen to collide across users.
-func dedupKey(m *message.MixMessage) string {
-	from := string(m.FromUserName)
+// deliveryID names the delivery within its member: the MsgId for messages,
+// and for events (which have none) CreateTime+MsgType+Event+EventKey. The
+// openid is part of every key, since MsgIds have been seen to collide across
+// users.
+func deliveryID(m *message.MixMessage) string {
 	if m.MsgID != 0 {
-		return "wx:dedup:" + from + ":" + strconv.FormatInt(m.MsgID, 10)
+		return strconv.FormatInt(m.MsgID, 10)
 	}
-	return "wx:dedup:" + from + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" +
-		string(m.MsgType) + ":" + string(m.Event) + ":" + m.EventKey
+	return strconv.FormatInt(m.CreateTime, 10) + ":" + string(m.MsgType) + ":" + string(m.Event) + ":" + m.EventKey
 }
 
-type dedup struct {
-	store kv.Store
-	ttl   time.Duration
-	// claimTTL bounds the "processing" marker. A live owner renews it until
-	// it writes the reply or the async marker, so it only expires when the
-	// owner died (a replica killed mid-message); WeChat's next retry then
-	// claims the delivery again instead of being answered "success" with
-	// nothing ever processed.
-	claimTTL time.Duration
+func stateKey(openID, id string) string  { return "wx:dedup:{" + openID + "}:" + id }
+func markerKey(openID, id string) string { return "wx:seen:{" + openID + "}:" + id }
+
+// nonceKey names a signed timestamp+nonce pair. A nonce is the sender's
+// choice of length: a long one is hashed to keep the key small.
+func nonceKey(ts int64, nonce string) string {
+	if len(nonce) > 64 {
+		sum := sha256.Sum256([]byte(nonce))
+		nonce = hex.EncodeToString(sum[:])
+	}
+	return "wx:nonce:" + strconv.FormatInt(ts, 10) + ":" + nonce
 }
 
-// claim reports whether this arrival is the first one for key.
-func (d dedup) claim(ctx context.Context, key string) (bool, error) {
-	ttl := d.claimTTL
-	if ttl <= 0 || ttl > d.ttl {
-		ttl = d.ttl
-	}
-	ok, err := d.store.SetNX(ctx, key, []byte(dedupProcessing), ttl)
-	if err != nil {
-		return false, fmt.Errorf("dedup claim: %w", err)
-	}
-	return ok, nil
+// markerTTL is how long a delivery signed at ts stays recognisable: until ts
+// leaves the window (ts + 300 s − now), capped at 600 s, and never shorter
+// than the kept reply, so a retry that finds the reply also finds its marker.
+func markerTTL(ts int64, now time.Time, retryTTL time.Duration) time.Duration {
+	ttl := time.Unix(ts, 0).Add(maxClockSkew).Sub(now)
+	return min(max(ttl, retryTTL), maxMarkerTTL)
 }
 
-// renew extends the processing marker of a claim this process still owns.
-func (d dedup) renew(ctx context.Context, key string) error {
-	if err := d.store.Set(ctx, key, []byte(dedupProcessing), d.claimTTL); err != nil {
-		return fmt.Errorf("dedup renew: %w", err)
+// delivery describes one verified delivery for the engine's turn.
+func (c *Callback) delivery(rq *request, m *message.MixMessage) *bot.Delivery {
+	openID, id := string(m.FromUserName), deliveryID(m)
+	d := &bot.Delivery{
+		StateKey:  stateKey(openID, id),
+		MarkerKey: markerKey(openID, id),
+		MarkerTTL: markerTTL(rq.delivery.Timestamp, c.now(), c.retryTTL),
+		ClaimTTL:  c.claimTTL,
+		StateTTL:  c.retryTTL,
 	}
-	return nil
-}
-
-// finish stores the reply for retries.
-func (d dedup) finish(ctx context.Context, key string, r bot.Reply) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("dedup finish: %w", err)
+	if !rq.delivery.Encrypted {
+		// Plain mode: the signature does not cover the body, so the signed
+		// pair is honoured for the body it first came with only. WeChat's
+		// retries carry the same body and go on.
+		sum := sha256.Sum256(rq.delivery.Body)
+		d.NonceKey, d.NonceVal, d.NonceTTL = nonceKey(rq.delivery.Timestamp, rq.delivery.Nonce), sum[:], nonceTTL
 	}
-	val := make([]byte, 0, len(b)+1)
-	val = append(append(val, dedupDone), b...)
-	if err := d.store.Set(ctx, key, val, d.ttl); err != nil {
-		return fmt.Errorf("dedup finish: %w", err)
-	}
-	return nil
-}
-
-// markAsync tells retries that the reply will be pushed instead.
-func (d dedup) markAsync(ctx context.Context, key string) error {
-	if err := d.store.Set(ctx, key, []byte(dedupAsync), d.ttl); err != nil {
-		return fmt.Errorf("dedup mark async: %w", err)
-	}
-	return nil
-}
-
-// wait polls key until the first arrival has finished or gone async, or ctx
-// ends (dedupPending). A key that vanished (the claim's owner crashed before
-// finishing, so its short claim expired) ends the wait as dedupVanished: the
-// caller may claim the delivery itself.
-func (d dedup) wait(ctx context.Context, key string) (bot.Reply, dedupState, error) {
-	delay := 5 * time.Millisecond
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return bot.Reply{}, dedupPending, nil
-		case <-t.C:
-		}
-		val, err := d.store.Get(ctx, key)
-		switch {
-		case errors.Is(err, kv.ErrNotFound):
-			return bot.Reply{}, dedupVanished, nil
-		case err != nil:
-			if ctx.Err() != nil {
-				return bot.Reply{}, dedupPending, nil
-			}
-			return bot.Reply{}, dedupPending, fmt.Errorf("dedup wait: %w", err)
-		case len(val) > 0 && val[0] == dedupDone:
-			var r bot.Reply
-			if err := json.Unmarshal(val[1:], &r); err != nil {
-				return bot.Reply{}, dedupPending, fmt.Errorf("dedup wait: decode reply: %w", err)
-			}
-			return r, dedupGotReply, nil
-		case string(val) == dedupAsync:
-			return bot.Reply{}, dedupWentAsync, nil
-		}
-		t.Reset(delay)
-		if delay < 100*time.Millisecond {
-			delay *= 2
-		}
-	}
+	return d
 }

@@ -1,16 +1,14 @@
 package wx
 
 import (
-	"context"
-	"log/slog"
+	"strings"
 	"testing"
 	"time"
-	"unionbot/bot"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 )
 
-func TestDedupKey(t *testing.T) {
+func TestDeliveryKeys(t *testing.T) {
 	msg := func(f func(*message.MixMessage)) *message.MixMessage {
 		m := &message.MixMessage{}
 		m.FromUserName = "oA"
@@ -26,90 +24,50 @@ func TestDedupKey(t *testing.T) {
 	clickLater := msg(func(m *message.MixMessage) {
 		m.MsgType, m.Event, m.EventKey, m.CreateTime = "event", "CLICK", "K1", 1700000001
 	})
+	key := func(m *message.MixMessage) string { return stateKey(string(m.FromUserName), deliveryID(m)) }
 
-	if dedupKey(text) != dedupKey(text2) {
+	if key(text) != key(text2) {
 		t.Error("the same MsgId must give the same key")
 	}
 	keys := map[string]string{}
 	for name, m := range map[string]*message.MixMessage{"text": text, "other user": other, "click": click, "click K2": click2, "click later": clickLater} {
-		k := dedupKey(m)
+		k := key(m)
 		if prev, dup := keys[k]; dup {
 			t.Errorf("%s and %s share key %q", name, prev, k)
 		}
 		keys[k] = name
+		// One Redis Cluster slot per member: the openid is the hash tag.
+		if !strings.Contains(k, "{"+string(m.FromUserName)+"}") {
+			t.Errorf("key %q lacks the {openid} hash tag", k)
+		}
+	}
+	if got := markerKey("oA", "42"); got != "wx:seen:{oA}:42" || got == stateKey("oA", "42") {
+		t.Errorf("marker key %q", got)
+	}
+	if got := nonceKey(1700000000, "n1"); got != "wx:nonce:1700000000:n1" {
+		t.Errorf("nonce key %q", got)
+	}
+	if got := nonceKey(1, strings.Repeat("x", 5000)); len(got) > 100 {
+		t.Errorf("a long nonce gives a %d-byte key", len(got))
 	}
 }
 
-func TestDedupStates(t *testing.T) {
-	for _, st := range wxStores {
-		t.Run(st.name, func(t *testing.T) {
-			d := dedup{store: st.open(t), ttl: time.Minute}
-			ctx := t.Context()
-			ok, err := d.claim(ctx, "wx:dedup:t1")
-			if err != nil || !ok {
-				t.Fatalf("first claim: %v %v", ok, err)
-			}
-			ok, err = d.claim(ctx, "wx:dedup:t1")
-			if err != nil || ok {
-				t.Fatalf("second claim: %v %v", ok, err)
-			}
-			// Still processing: the wait ends with its context.
-			wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-			_, state, err := d.wait(wctx, "wx:dedup:t1")
-			cancel()
-			if err != nil || state != dedupPending {
-				t.Errorf("wait while processing: %v %v", state, err)
-			}
-			go func() {
-				time.Sleep(30 * time.Millisecond)
-				_ = d.finish(context.Background(), "wx:dedup:t1", bot.Text("好的"))
-			}()
-			r, state, err := d.wait(ctx, "wx:dedup:t1")
-			if err != nil || state != dedupGotReply || r.Text != "好的" {
-				t.Errorf("wait for reply: %+v %v %v", r, state, err)
-			}
-			if err := d.markAsync(ctx, "wx:dedup:t1"); err != nil {
-				t.Fatal(err)
-			}
-			if _, state, _ := d.wait(ctx, "wx:dedup:t1"); state != dedupWentAsync {
-				t.Errorf("after markAsync: %v", state)
-			}
-			if _, state, _ := d.wait(ctx, "wx:dedup:none"); state != dedupVanished {
-				t.Errorf("missing key: %v, want vanished (the caller may claim it)", state)
-			}
-		})
+func TestMarkerTTL(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	cases := []struct {
+		name string
+		ts   time.Time
+		want time.Duration
+	}{
+		{"fresh delivery", now, 300 * time.Second},
+		{"signed 100 s ago", now.Add(-100 * time.Second), 200 * time.Second},
+		{"signed 290 s ago: never shorter than the kept reply", now.Add(-290 * time.Second), DefaultRetryTTL},
+		{"sender clock 300 s ahead: capped", now.Add(300 * time.Second), 600 * time.Second},
+		{"sender clock far ahead: capped", now.Add(time.Hour), 600 * time.Second},
 	}
-}
-
-// TestClaimKeptAliveUntilSettled: a live owner's claim outlasts claimTTL (so a
-// slow but running handler is never taken over), and once settled no renewal
-// overwrites the stored reply.
-func TestClaimKeptAliveUntilSettled(t *testing.T) {
-	for _, st := range wxStores {
-		t.Run(st.name, func(t *testing.T) {
-			store := st.open(t)
-			c := &Callback{dedup: dedup{store: store, ttl: time.Minute, claimTTL: 300 * time.Millisecond}, logger: slog.New(slog.DiscardHandler)}
-			ctx := t.Context()
-			const key = "wx:dedup:keep"
-			if ok, err := c.dedup.claim(ctx, key); !ok || err != nil {
-				t.Fatalf("claim: %v %v", ok, err)
-			}
-			k := c.keepClaim(ctx, key)
-			time.Sleep(time.Second) // more than three claim lifetimes
-			if ok, _ := c.dedup.claim(ctx, key); ok {
-				t.Fatal("a live owner's claim expired and was taken over")
-			}
-			k.settle(func() {
-				if err := c.dedup.finish(ctx, key, bot.Text("答复")); err != nil {
-					t.Error(err)
-				}
-			})
-			time.Sleep(200 * time.Millisecond)
-			wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-			defer cancel()
-			if r, state, _ := c.dedup.wait(wctx, key); state != dedupGotReply || r.Text != "答复" {
-				t.Fatalf("after settle: %v %q, want the stored reply", state, r.Text)
-			}
-		})
+	for _, tc := range cases {
+		if got := markerTTL(tc.ts.Unix(), now, DefaultRetryTTL); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

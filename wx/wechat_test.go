@@ -19,6 +19,7 @@ import (
 
 	"unionbot/internal/testlog"
 	"unionbot/localwx"
+	"unionbot/pii"
 	"unionbot/storage/kv"
 	"unionbot/storage/kv/kvtest"
 )
@@ -69,26 +70,68 @@ var wxStores = []struct {
 	{"redis", wxRedis},
 }
 
-// wxEngine is a stand-in for the dialog core: it echoes, counts calls per
-// openid (the side effects that must happen once) and can be slowed down or
-// told to fail.
+// wxEngine is the real dialog core (bot.Bot, which de-duplicates within its
+// turn) over a router whose every route is one test handler: it echoes,
+// counts calls per openid (the side effects that must happen once) and can be
+// slowed down, told to fail or to panic. inputs records what the edge handed
+// the engine, one per arrival.
 type wxEngine struct {
+	*bot.Bot
 	mu     sync.Mutex
 	calls  map[string]int
 	inputs []bot.Input
 	delay  time.Duration
 	err    error
+	panics bool
 }
 
-func (e *wxEngine) Handle(ctx context.Context, in bot.Input) (bot.Reply, error) {
+func newWXEngine(store kv.Store, logger *slog.Logger) *wxEngine {
+	e := &wxEngine{}
+	r := bot.NewRouter(nil)
+	r.Fallback(e.handle)
+	for _, ev := range []string{bot.EventSubscribe, bot.EventUnsubscribe, bot.EventScan} {
+		r.OnEvent(ev, e.handle)
+	}
+	r.Intent("MENU_CLAIM", e.handle)
+	e.Bot = bot.New(bot.Deps{Store: store, Router: r, Sealer: wxSealer(), Logger: logger})
+	return e
+}
+
+// wxSealer is a test cipher for sessions and kept replies.
+func wxSealer() *pii.Cipher {
+	c, err := pii.NewCipher(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func (e *wxEngine) Turn(ctx context.Context, in bot.Input) (bot.Result, error) {
+	rec := in
+	rec.Delivery = nil
+	e.mu.Lock()
+	e.inputs = append(e.inputs, rec)
+	e.mu.Unlock()
+	return e.Bot.Turn(ctx, in)
+}
+
+func (e *wxEngine) handle(ctx context.Context, s *bot.Session, in bot.Input) (bot.Reply, error) {
+	switch in.Text { // session writes, for the round-trip count
+	case "remember":
+		s.SetVar("remembered", "1")
+	case "forget":
+		s.SetVar("remembered", "")
+	}
 	e.mu.Lock()
 	if e.calls == nil {
 		e.calls = map[string]int{}
 	}
 	e.calls[in.OpenID]++
-	e.inputs = append(e.inputs, in)
-	delay, err := e.delay, e.err
+	delay, err, panics := e.delay, e.err, e.panics
 	e.mu.Unlock()
+	if panics {
+		panic("boom")
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -103,6 +146,12 @@ func (e *wxEngine) Handle(ctx context.Context, in bot.Input) (bot.Reply, error) 
 		return bot.Text("event:" + in.Event + ":" + in.EventKey), nil
 	}
 	return bot.Text("echo:" + in.Text), nil
+}
+
+func (e *wxEngine) set(f func(e *wxEngine)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f(e)
 }
 
 func (e *wxEngine) Calls(openID string) int {
@@ -177,10 +226,10 @@ func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
 	if err != nil {
 		t.Fatalf("NewWeChat: %v", err)
 	}
-	engine := &wxEngine{}
+	engine := newWXEngine(o.store, logger)
 	sender := NewSender(wc)
 	cb := NewCallback(CallbackOptions{
-		WeChat: wc, Engine: engine, Store: o.store, Pusher: sender, Logger: logger,
+		WeChat: wc, Engine: engine, Pusher: sender, Logger: logger,
 		ReplyTimeout: o.replyTimeout, Now: o.now,
 	})
 	srv := httptest.NewServer(cb)
