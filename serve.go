@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"unionbot/admin"
 	"unionbot/bot"
 	"unionbot/config"
 	"unionbot/handlers"
@@ -206,6 +207,8 @@ func (a *app) routes() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", a.readiness())
+	admin.New(admin.Deps{DB: a.db, KV: a.kv, Logger: a.logger, UnionName: a.cfg.UnionName,
+		PublicURL: a.cfg.PublicURL, TrustedProxies: a.cfg.TrustedProxies}).Mount(mux)
 	if a.emulator != nil {
 		client := a.localClient()
 		mux.Handle(localPrefix+"/wechat/", web.LoopbackOnly(http.StripPrefix(localPrefix+"/wechat", a.emulator)))

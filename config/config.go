@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -61,6 +62,10 @@ type Config struct {
 	// UnionName is how the union calls itself to members, e.g. in the
 	// welcome (UNIONBOT_UNION_NAME, default "县总工会").
 	UnionName string
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed for the
+	// client address of console logins and audit rows (UNIONBOT_TRUSTED_PROXIES,
+	// comma-separated CIDRs or addresses; none by default).
+	TrustedProxies []netip.Prefix
 }
 
 // Redis says where short-lived shared state lives. No Addrs means in-process.
@@ -126,6 +131,7 @@ const (
 	envDebugAddr       = "UNIONBOT_DEBUG_ADDR"
 	envMetricsAddr     = "UNIONBOT_METRICS_ADDR"
 	envUnionName       = "UNIONBOT_UNION_NAME"
+	envTrustedProxies  = "UNIONBOT_TRUSTED_PROXIES"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -276,6 +282,24 @@ func Load(getenv func(string) string) (Config, error) {
 			l.fail(envMetricsAddr, "must be host:port, or off (got %q)", s)
 		}
 		c.MetricsAddr = s
+	}
+
+	for part := range strings.SplitSeq(l.plain(envTrustedProxies), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			part += "/128"
+			if a, err := netip.ParseAddr(strings.TrimSuffix(part, "/128")); err == nil && a.Unmap().Is4() {
+				part = a.Unmap().String() + "/32"
+			}
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			l.fail(envTrustedProxies, "each entry must be a CIDR such as 10.0.0.0/8 or an address (got %q)", part)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 
 	// Mode-dependent defaults.

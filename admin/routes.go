@@ -1,0 +1,71 @@
+package admin
+
+import (
+	"net/http"
+
+	"unionbot/admin/auth"
+)
+
+// apiRoute is one /api/v1 endpoint; the OpenAPI test walks this list.
+type apiRoute struct {
+	Method, Pattern string
+	handler         func(*Server, http.ResponseWriter, *http.Request, auth.Principal)
+}
+
+// apiRoutes lists every /api/v1 route (docs/openapi.yaml documents each one).
+var apiRoutes = []apiRoute{
+	{"GET", "/api/v1/members", (*Server).apiListMembers},
+	{"GET", "/api/v1/members/{member_no}", (*Server).apiMember},
+	{"POST", "/api/v1/members/{member_no}/unlock-binding", (*Server).apiUnlockBinding},
+	{"POST", "/api/v1/members/{member_no}/binding-code", (*Server).apiBindingCode},
+	{"POST", "/api/v1/members/{member_no}/unbind", (*Server).apiUnbind},
+	{"GET", "/api/v1/audit", (*Server).apiAudit},
+}
+
+// APIRoutes returns "METHOD /pattern" of every API route, for tests and docs.
+func APIRoutes() []string {
+	out := make([]string, len(apiRoutes))
+	for i, r := range apiRoutes {
+		out[i] = r.Method + " " + r.Pattern
+	}
+	return out
+}
+
+// Mount registers the console under /admin/ and the API under /api/v1/ on mux: every
+// route of both is listed here.
+func (s *Server) Mount(mux *http.ServeMux) {
+	// Console: pages (GET) and form posts.
+	page := func(pattern string, h func(*Server, http.ResponseWriter, *http.Request, auth.Principal)) {
+		mux.Handle(pattern, s.protect(s.console(h)))
+	}
+	mux.Handle("GET /admin/assets/", http.StripPrefix("/admin/assets/", assetHandler()))
+	mux.Handle("GET /admin/login", s.protect(http.HandlerFunc(s.handleLoginPage)))
+	mux.Handle("POST /admin/login", s.protect(http.HandlerFunc(s.handleLogin)))
+	mux.Handle("POST /admin/logout", s.protect(http.HandlerFunc(s.handleLogout)))
+	mux.Handle("GET /admin/{$}", s.protect(s.console((*Server).handleDashboard)))
+	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+	page("GET /admin/password", (*Server).handlePasswordPage)
+	page("POST /admin/password", (*Server).handlePasswordChange)
+	page("GET /admin/members", (*Server).handleMembers)
+	page("GET /admin/members/{member_no}", (*Server).handleMember)
+	page("POST /admin/members/{member_no}/unlock-binding", (*Server).handleUnlockBinding)
+	page("POST /admin/members/{member_no}/binding-code", (*Server).handleBindingCode)
+	page("POST /admin/members/{member_no}/unbind", (*Server).handleUnbind)
+	page("GET /admin/audit", (*Server).handleAudit)
+	page("GET /admin/officers", (*Server).handleOfficers)
+	page("POST /admin/officers", (*Server).handleCreateOfficer)
+	page("GET /admin/officers/{id}", (*Server).handleOfficer)
+	page("POST /admin/officers/{id}", (*Server).handleUpdateOfficer)
+	page("POST /admin/officers/{id}/password", (*Server).handleResetPassword)
+	mux.Handle("/admin/", s.protect(s.console(func(s *Server, w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+		s.fail(w, r, errNotFound)
+	})))
+
+	// API.
+	for _, rt := range apiRoutes {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.protect(s.api(rt.handler)))
+	}
+	mux.Handle("/api/v1/", s.protect(s.api(func(s *Server, w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+		s.fail(w, r, userErr(http.StatusNotFound, "not_found", "没有这个接口。"))
+	})))
+}
