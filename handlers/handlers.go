@@ -164,6 +164,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	r.OnEvent(bot.EventUnsubscribe, s.handleUnsubscribe)
 	r.Fallback(s.handleFallback)
 	r.Interrupt(s.interrupt)
+	markSideEffectFree(r)
 	return s, nil
 }
 

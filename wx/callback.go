@@ -183,7 +183,7 @@ type request struct {
 	event    string
 	outcome  string
 	invoked  bool // the SDK parsed the message and called our handler
-	w        http.ResponseWriter
+	w        *trackingWriter
 	// delivery is what verifyDelivery established (POST only): the signed
 	// timestamp and nonce, whether the body was covered by msg_signature.
 	delivery Delivery
@@ -281,14 +281,21 @@ func (c *Callback) serveMessage(w http.ResponseWriter, r *http.Request, rq *requ
 type trackingWriter struct {
 	http.ResponseWriter
 	wrote bool
+	final bool // our own refusal was written: drop what the SDK adds
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
+	if t.final {
+		return
+	}
 	t.wrote = true
 	t.ResponseWriter.WriteHeader(code)
 }
 
 func (t *trackingWriter) Write(b []byte) (int, error) {
+	if t.final {
+		return len(b), nil
+	}
 	t.wrote = true
 	_, _ = t.ResponseWriter.Write(b)
 	return len(b), nil
@@ -366,6 +373,7 @@ func (c *Callback) refuse(rq *request, j job) {
 	rq.outcome = j.outcome
 	if rq.w != nil {
 		http.Error(rq.w, http.StatusText(j.status), j.status)
+		rq.w.final = true // plain mode: the SDK answers "success" to a nil reply
 	}
 }
 
