@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"unionbot/bot"
 	"unionbot/pii"
 	"unionbot/storage"
-	"unionbot/storage/kv"
 )
 
 // Form data keys of the bind form.
@@ -32,7 +31,7 @@ const (
 	msgBadIDSix   = "请输入身份证号码的后6位：6位数字，最后一位可能是X。"
 	msgBadIDFull  = "这个身份证号码校验不通过，请核对；也可以只输入后6位。"
 	msgAlreadyOwn = "您的微信已绑定会员（会员编号 %s）。\n如需更换绑定，请先回复“解绑”。"
-	msgLocked     = "绑定已暂时锁定，请在约%d分钟后再试，或联系所在基层工会。"
+	msgLocked     = "绑定已暂时锁定，请在约%d分钟后再试，或联系所在基层工会。\n如果工作人员已经给了您绑定码，可以直接回复“绑定码”加上绑定码。"
 	msgLockedNow  = `连续%d次未能核对成功，绑定已暂时锁定。
 请在%s后（约%s）再试，或联系所在基层工会核实会员信息。`
 	msgNoMatch = `没有查到与您填写的信息相符的会员记录。
@@ -65,9 +64,44 @@ const (
 
 解除后，将不能在这里查询会员信息和互助保障，之后可随时重新绑定。`
 	msgUnbindOK = "已解除绑定。\n如需重新绑定，回复“绑定”即可。"
+
+	msgNameLocked = `为保护会员信息，这个姓名近期的绑定核对次数已用完，自助绑定暂时锁定（约%s后自动解除）。
+请联系所在基层工会：工作人员核实身份后，可以为您解除锁定，或给您一个绑定码。
+拿到绑定码后，回复“绑定码”加上绑定码即可绑定，例如：绑定码 ABCDE-FGHJK`
+	msgCodeInForm = "要用绑定码绑定，请先回复“取消”，再发送“绑定码”加上绑定码，例如：绑定码 ABCDE-FGHJK"
+	msgCodeHowTo  = `请在“绑定码”后面加上工作人员给您的绑定码，例如：
+绑定码 ABCDE-FGHJK
+还没有绑定码的，回复“绑定”按姓名和身份证号后6位绑定。`
+	msgCodeWrong = `这个绑定码不对，或已经用过、过期了（绑定码24小时内有效，只能用一次）。
+请核对后重新发送，或联系所在基层工会重新获取。`
+	msgCodeLocked   = "绑定码输错次数过多，已暂时停用。请明天再试，或联系所在基层工会。"
+	msgCodeOwnOther = "您的微信已绑定会员（会员编号 %s）。\n如需改绑，请先回复“解绑”，再发送绑定码。"
+	msgCodeInactive = "这条会员信息目前不能绑定（会员状态有变化），请联系所在基层工会核实。"
 )
 
-func (s *Service) registerMembership(r *bot.Router) {
+// BindingStore is what Binding uses.
+type BindingStore interface {
+	memberFinder
+	MembersByNameAndIDSuffix(ctx context.Context, name, idLast6 string) ([]storage.Member, error)
+	BindMember(ctx context.Context, memberID int64, openID string, audit storage.AuditEntry) error
+	UnbindMember(ctx context.Context, openID string, audit storage.AuditEntry) (storage.Member, error)
+	BindingLockOf(ctx context.Context, openID, name string) (storage.BindingLock, error)
+	RecordBindingFailure(ctx context.Context, openID, name string, lim storage.BindingLimits, audit storage.AuditEntry) (storage.BindingFailure, error)
+	RedeemBindingCode(ctx context.Context, openID, code string, lim storage.BindingLimits, audit storage.AuditEntry) (storage.Member, error)
+}
+
+// Binding links a WeChat account to a membership: the bind form (姓名, then the
+// last 6 of the ID number), 解绑, and 绑定码 CODE with a code from an officer.
+// Attempts that do not bind are counted in storage, per openid and per name;
+// the rules live there, beside the officers' unlock and code calls.
+type Binding struct {
+	store  BindingStore
+	logger *slog.Logger
+	now    func() time.Time
+	limits storage.BindingLimits
+}
+
+func (s *Binding) register(r *bot.Router) {
 	r.Form(&bot.Form{
 		Name:  IntentBind,
 		Title: "绑定会员",
@@ -88,42 +122,33 @@ func (s *Service) registerMembership(r *bot.Router) {
 		Summary: func(data map[string]string) string { return data["member"] },
 		Submit:  s.submitUnbind,
 	}, "解绑", "解除绑定")
+
+	r.Prefix(codeCommand, func(ctx context.Context, sess *bot.Session, in bot.Input, arg string) (bot.Reply, error) {
+		forgetNumberQuestion(sess)
+		return s.redeemCode(ctx, sess, arg)
+	})
 }
 
-// boundMember returns the member bound to openID; ok is false when none is.
-func (s *Service) boundMember(ctx context.Context, openID string) (storage.Member, bool, error) {
-	m, err := s.store.MemberByOpenID(ctx, openID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Member{}, false, nil
-	}
-	if err != nil {
-		return storage.Member{}, false, fmt.Errorf("member of openid: %w", err)
-	}
-	return m, true, nil
-}
+// codeCommand is what a member types before a binding code.
+const codeCommand = "绑定码"
 
-func (s *Service) bindGuard(ctx context.Context, sess *bot.Session) error {
-	sess.SetVar(varChoices, "")
-	m, ok, err := s.boundMember(ctx, sess.OpenID)
+func (s *Binding) bindGuard(ctx context.Context, sess *bot.Session) error {
+	forgetNumberQuestion(sess)
+	m, ok, err := boundMember(ctx, s.store, sess.OpenID)
 	if err != nil {
 		return err
 	}
 	if ok {
 		return bot.Userf(fmt.Sprintf(msgAlreadyOwn, pii.MaskMemberNo(m.MemberNo)))
 	}
-	return s.lockedError(ctx, sess.OpenID)
-}
-
-// lockedError returns a UserError when binding is locked for openID.
-func (s *Service) lockedError(ctx context.Context, openID string) error {
-	ttl, err := s.kv.TTL(ctx, bindLockPrefix+openID)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil
-	}
+	l, err := s.store.BindingLockOf(ctx, sess.OpenID, "")
 	if err != nil {
 		return fmt.Errorf("bind lock: %w", err)
 	}
-	return bot.Userf(fmt.Sprintf(msgLocked, ceilMinutes(ttl)))
+	if !l.OpenIDUntil.IsZero() {
+		return bot.Userf(fmt.Sprintf(msgLocked, ceilMinutes(l.OpenIDUntil.Sub(s.now()))))
+	}
+	return nil
 }
 
 // ceilMinutes rounds a remaining time up to whole minutes, at least 1.
@@ -140,77 +165,42 @@ func humanDuration(d time.Duration) string {
 	if d >= time.Hour && d%time.Hour == 0 {
 		return fmt.Sprintf("%d小时", d/time.Hour)
 	}
+	if d > 2*time.Hour { // a day-long lock: "约24小时", not "1440分钟"
+		return fmt.Sprintf("%d小时", int(math.Ceil(d.Hours())))
+	}
 	return fmt.Sprintf("%d分钟", ceilMinutes(d))
 }
 
-// questionMarkers are pieces of text that show a question was typed where a
-// name was asked for. Then the engine lets the interrupt hook answer it.
-var questionMarkers = []string{"吗", "怎么", "什么", "如何", "为什么", "哪", "?", "？", "多少", "能不能", "可以", "请问", "咋"}
-
-// chatter is small talk that would otherwise pass for a two-character name.
-var chatter = map[string]bool{
-	"你好": true, "您好": true, "谢谢": true, "好的": true, "不知道": true, "没有": true,
-	"是的": true, "不是": true, "知道了": true, "收到": true, "哈哈": true, "嗯嗯": true,
-	"在不在": true, "不要": true, "不用": true, "算了吧": true, "绑定": true, "会员": true,
-	"ok": true, "hi": true, "hello": true, "yes": true, "no": true, "thanks": true, "help": true,
-	"cancel": true, "menu": true, "unbind": true, "bind": true, "back": true, "quit": true, "exit": true,
-}
-
-// sentenceWords never occur in a person's name but fill the sentences members
-// type instead of one ("查一下我的互助保障", "申请困难职工补助金"). Long
-// minority names written without the dot (乌力吉巴雅尔) are still names.
-var sentenceWords = []string{"我", "你", "您", "的", "了", "呢", "吧", "啊", "一下", "申请", "报销", "补助",
-	"查询", "保障", "互助", "工会", "工资", "帮忙", "办理", "医疗", "费用"}
-
-// checkName accepts a name the roster may hold: after pii.NormalizeName (which
-// storage applies too: no spaces, one middle dot "·"), 2–20 characters of Han
-// characters and Latin letters, parts joined by "·" (阿依古丽·买买提). A Han
-// name without a dot must not read like a sentence (sentenceWords), so one
-// typed instead goes to the interrupt hook; a Latin name must
-// have been typed in parts ("Aygul Memet"), so a lone word ("cancel",
-// "zenmebangding") is not taken for one.
+// checkName accepts a name the roster may hold, by the one rule storage keeps
+// for both (storage.BindableName): the import refuses a roster name this
+// would refuse. Chat adds two leniencies and one strictness: punctuation and
+// emoji around the name are dropped ("张三。"), "绑定码 …" typed here gets a
+// hint, and a Latin name must have been typed in parts ("Aygul Memet"), so a
+// lone word ("cancel", "zenmebangding") is not taken for one.
 func checkName(_ context.Context, _ *bot.Session, v string) (string, error) {
-	for _, q := range questionMarkers {
-		if strings.Contains(v, q) {
-			return "", bot.Userf(msgNameNotQ)
-		}
+	if strings.HasPrefix(bot.NormalizeCommand(v), codeCommand) {
+		return "", bot.Userf(msgCodeInForm)
 	}
 	raw := strings.TrimSpace(v)
-	v = pii.NormalizeName(v)
-	v = strings.TrimFunc(v, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSymbol(r) })
-	if chatter[strings.ToLower(v)] {
+	trimmed := strings.TrimFunc(raw, func(r rune) bool {
+		if r == '?' || r == '？' {
+			return false // a question mark is the question check's business
+		}
+		return unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
+	})
+	name, why := storage.BindableName(trimmed)
+	switch why {
+	case storage.NameOK:
+	case storage.NameQuestion:
+		return "", bot.Userf(msgNameNotQ)
+	default:
 		return "", bot.Userf(msgBadName)
 	}
-	if n := utf8.RuneCountInString(v); n < 2 || n > 20 {
+	latin := strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Latin, r) })
+	if latin && !strings.Contains(name, "·") && !strings.ContainsFunc(raw, unicode.IsSpace) {
 		return "", bot.Userf(msgBadName)
 	}
-	latin := false
-	for _, p := range strings.Split(v, "·") {
-		if p == "" {
-			return "", bot.Userf(msgBadName)
-		}
-		for _, r := range p {
-			switch {
-			case unicode.Is(unicode.Han, r):
-			case unicode.Is(unicode.Latin, r) && unicode.IsLetter(r):
-				latin = true
-			default:
-				return "", bot.Userf(msgBadName)
-			}
-		}
-	}
-	dotted := strings.Contains(v, "·")
-	if !latin && !dotted {
-		for _, w := range sentenceWords {
-			if strings.Contains(v, w) {
-				return "", bot.Userf(msgBadName)
-			}
-		}
-	}
-	if latin && !dotted && !strings.ContainsFunc(raw, unicode.IsSpace) {
-		return "", bot.Userf(msgBadName)
-	}
-	return v, nil
+	return name, nil
 }
 
 // checkIDSix accepts the last 6 characters of an ID number (digits, the last
@@ -251,87 +241,131 @@ func isIDTail(v string) bool {
 	return true
 }
 
-func (s *Service) submitBind(ctx context.Context, sess *bot.Session, data map[string]string) (bot.Reply, error) {
-	openID := sess.OpenID
-	if err := s.bindGuard(ctx, sess); err != nil {
-		return bot.Reply{}, err
-	}
-	ms, err := s.store.MembersByNameAndIDSuffix(ctx, data[keyName], data[keyIDSix])
+func (s *Binding) submitBind(ctx context.Context, sess *bot.Session, data map[string]string) (bot.Reply, error) {
+	openID, name := sess.OpenID, data[keyName]
+	ms, err := s.store.MembersByNameAndIDSuffix(ctx, name, data[keyIDSix])
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("find member to bind: %w", err)
 	}
+	// Bound already: to the member these details name, that is a WeChat retry
+	// of a delivery that bound and died before its reply (or the member said
+	// it twice), and the answer is the success it would have had.
+	if bound, ok, err := boundMember(ctx, s.store, openID); err != nil {
+		return bot.Reply{}, err
+	} else if ok {
+		for _, m := range ms {
+			if m.ID == bound.ID {
+				return bindOK(bound), nil
+			}
+		}
+		return bot.Reply{}, bot.Userf(fmt.Sprintf(msgAlreadyOwn, pii.MaskMemberNo(bound.MemberNo)))
+	}
+	// Locked: the details are not even looked at, so a right guess tells nothing.
+	l, err := s.store.BindingLockOf(ctx, openID, name)
+	if err != nil {
+		return bot.Reply{}, fmt.Errorf("bind lock: %w", err)
+	}
+	switch {
+	case !l.NameUntil.IsZero():
+		return bot.Reply{}, bot.Userf(fmt.Sprintf(msgNameLocked, humanDuration(l.NameUntil.Sub(s.now()))))
+	case !l.OpenIDUntil.IsZero():
+		return bot.Reply{}, bot.Userf(fmt.Sprintf(msgLocked, ceilMinutes(l.OpenIDUntil.Sub(s.now()))))
+	}
+
 	switch {
 	case len(ms) == 0:
-		return s.bindFailed(ctx, openID)
+		return s.failed(ctx, openID, name, "no match", "")
 	case len(ms) > 1:
-		s.logger.WarnContext(ctx, "bind matched several members", "open_id", openID, "matches", len(ms))
-		return bot.Reply{}, bot.Userf(msgManyMatch)
+		return s.failed(ctx, openID, name, "several members match", msgManyMatch)
 	}
 	m := ms[0]
 	switch m.Status {
 	case storage.StatusActive:
 	case storage.StatusTransferred:
-		return bot.Reply{}, bot.Userf(msgTransferred)
+		return s.failed(ctx, openID, name, "member transferred", msgTransferred)
 	case storage.StatusWithdrawn:
-		return bot.Reply{}, bot.Userf(msgWithdrawn)
+		return s.failed(ctx, openID, name, "member withdrawn", msgWithdrawn)
 	default:
-		return bot.Reply{}, bot.Userf(fmt.Sprintf(msgInactive, m.Status))
+		return s.failed(ctx, openID, name, "member inactive", fmt.Sprintf(msgInactive, m.Status))
 	}
 	if m.OpenID != "" && m.OpenID != openID {
-		s.logger.InfoContext(ctx, "bind refused, member bound elsewhere", "open_id", openID, "member_id", m.ID)
-		return bot.Reply{}, bot.Userf(msgBoundElsewhere)
+		return s.failed(ctx, openID, name, "member bound elsewhere", msgBoundElsewhere)
 	}
-	err = s.store.BindMember(ctx, m.ID, openID)
+	err = s.store.BindMember(ctx, m.ID, openID, memberAudit(ctx, openID))
 	if errors.Is(err, storage.ErrConflict) {
-		s.logger.InfoContext(ctx, "bind refused, conflict", "open_id", openID, "member_id", m.ID)
-		return bot.Reply{}, bot.Userf(msgBoundElsewhere)
+		return s.failed(ctx, openID, name, "bind conflict", msgBoundElsewhere)
 	}
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("bind member: %w", err)
 	}
-	// The failure count is not reset here: it runs out with its window. Resetting it would
-	// let someone guess at another person's details, bind their own membership, unbind and
-	// guess again without ever being locked out.
-	s.audit(ctx, openID, "member.bind", m)
+	// The failure counts are not reset here: they run out with their window.
+	// Resetting them would let someone guess at another person's details, bind
+	// their own membership, unbind and guess again without ever being locked out.
 	s.logger.InfoContext(ctx, "member bound", "open_id", openID, "member_id", m.ID)
-	return bot.Text(fmt.Sprintf(msgBindOK, pii.MaskName(m.Name), pii.MaskMemberNo(m.MemberNo), m.UnitName)), nil
+	return bindOK(m), nil
 }
 
-// bindFailed counts a failed attempt and says how many remain, locking
-// binding when none do.
-func (s *Service) bindFailed(ctx context.Context, openID string) (bot.Reply, error) {
-	n, err := s.kv.Incr(ctx, bindFailPrefix+openID, s.lockout)
+// bindOK is the success reply.
+func bindOK(m storage.Member) bot.Reply {
+	return bot.Text(fmt.Sprintf(msgBindOK, pii.MaskName(m.Name), pii.MaskMemberNo(m.MemberNo), m.UnitName))
+}
+
+// failed counts an attempt that did not bind — no match, or a reply that
+// tells a right pair without binding it (msg) — and answers. An attempt that
+// locks binding says so instead.
+func (s *Binding) failed(ctx context.Context, openID, name, why, msg string) (bot.Reply, error) {
+	f, err := s.store.RecordBindingFailure(ctx, openID, name, s.limits, memberAudit(ctx, openID))
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("count bind failure: %w", err)
 	}
-	s.logger.InfoContext(ctx, "bind failed, no matching member", "open_id", openID, "failures", n)
-	if int(n) < s.maxFailures {
-		return bot.Text(fmt.Sprintf(msgNoMatch, s.maxFailures-int(n))), nil
+	s.logger.InfoContext(ctx, "bind failed", "open_id", openID, "why", why, "openid_left", f.OpenIDLeft, "name_left", f.NameLeft)
+	switch {
+	case !f.Lock.NameUntil.IsZero():
+		s.logger.WarnContext(ctx, "binding locked for a name", "open_id", openID, "until", f.Lock.NameUntil)
+		return bot.Text(fmt.Sprintf(msgNameLocked, humanDuration(f.Lock.NameUntil.Sub(s.now())))), nil
+	case !f.Lock.OpenIDUntil.IsZero():
+		s.logger.WarnContext(ctx, "binding locked for an openid", "open_id", openID, "until", f.Lock.OpenIDUntil)
+		until := f.Lock.OpenIDUntil.In(shanghai).Format("15:04")
+		return bot.Text(fmt.Sprintf(msgLockedNow, s.limits.PerOpenID.Max, humanDuration(s.limits.PerOpenID.Lockout), until)), nil
+	case msg != "":
+		return bot.Text(msg), nil
 	}
-	if err := s.kv.Set(ctx, bindLockPrefix+openID, []byte("1"), s.lockout); err != nil {
-		return bot.Reply{}, fmt.Errorf("lock binding: %w", err)
-	}
-	if err := s.kv.Delete(ctx, bindFailPrefix+openID); err != nil {
-		s.logger.WarnContext(ctx, "reset bind failures", "open_id", openID, "err", err)
-	}
-	s.logger.WarnContext(ctx, "binding locked", "open_id", openID, "lockout", s.lockout)
-	until := s.now().Add(s.lockout).In(shanghai).Format("15:04")
-	return bot.Text(fmt.Sprintf(msgLockedNow, n, humanDuration(s.lockout), until)), nil
+	return bot.Text(fmt.Sprintf(msgNoMatch, min(f.OpenIDLeft, f.NameLeft))), nil
 }
 
-// audit records a member's own change to their binding. A failure is logged,
-// not returned: the change itself is already committed.
-func (s *Service) audit(ctx context.Context, openID, action string, m storage.Member) {
-	detail := fmt.Sprintf("会员 %s，编号 %s", pii.MaskName(m.Name), pii.MaskMemberNo(m.MemberNo))
-	if err := s.store.Audit(ctx, "member:"+openID, action, fmt.Sprintf("member:%d", m.ID), detail); err != nil {
-		s.logger.ErrorContext(ctx, "audit", "action", action, "open_id", openID, "member_id", m.ID, "err", err)
+// redeemCode binds with a one-time code an officer gave the member. It works
+// whatever the self-service locks say.
+func (s *Binding) redeemCode(ctx context.Context, sess *bot.Session, code string) (bot.Reply, error) {
+	if strings.TrimSpace(code) == "" {
+		return bot.Text(msgCodeHowTo), nil
 	}
+	openID := sess.OpenID
+	m, err := s.store.RedeemBindingCode(ctx, openID, code, s.limits, memberAudit(ctx, openID))
+	switch {
+	case err == nil:
+		s.logger.InfoContext(ctx, "member bound with a code", "open_id", openID, "member_id", m.ID)
+		return bindOK(m), nil
+	case errors.Is(err, storage.ErrNotFound):
+		s.logger.InfoContext(ctx, "binding code refused", "open_id", openID)
+		return bot.Text(msgCodeWrong), nil
+	case errors.Is(err, storage.ErrLocked):
+		return bot.Text(msgCodeLocked), nil
+	case errors.Is(err, storage.ErrConflict):
+		if bound, ok, ferr := boundMember(ctx, s.store, openID); ferr == nil && ok {
+			return bot.Text(fmt.Sprintf(msgCodeOwnOther, pii.MaskMemberNo(bound.MemberNo))), nil
+		}
+		return bot.Reply{}, fmt.Errorf("redeem binding code: %w", err)
+	case errors.Is(err, storage.ErrInvalid):
+		return bot.Text(msgCodeInactive), nil
+	}
+	return bot.Reply{}, fmt.Errorf("redeem binding code: %w", err)
 }
 
 // unbindGuard refuses when nothing is bound and puts the masked member in the
 // form's data for the confirmation summary.
-func (s *Service) unbindGuard(ctx context.Context, sess *bot.Session) error {
-	m, ok, err := s.boundMember(ctx, sess.OpenID)
+func (s *Binding) unbindGuard(ctx context.Context, sess *bot.Session) error {
+	forgetNumberQuestion(sess)
+	m, ok, err := boundMember(ctx, s.store, sess.OpenID)
 	if err != nil {
 		return err
 	}
@@ -342,15 +376,14 @@ func (s *Service) unbindGuard(ctx context.Context, sess *bot.Session) error {
 	return nil
 }
 
-func (s *Service) submitUnbind(ctx context.Context, sess *bot.Session, _ map[string]string) (bot.Reply, error) {
-	m, err := s.store.UnbindMember(ctx, sess.OpenID)
+func (s *Binding) submitUnbind(ctx context.Context, sess *bot.Session, _ map[string]string) (bot.Reply, error) {
+	m, err := s.store.UnbindMember(ctx, sess.OpenID, memberAudit(ctx, sess.OpenID))
 	if errors.Is(err, storage.ErrNotFound) {
 		return bot.Reply{}, bot.Userf(msgNotBound)
 	}
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("unbind member: %w", err)
 	}
-	s.audit(ctx, sess.OpenID, "member.unbind", m)
 	s.logger.InfoContext(ctx, "member unbound", "open_id", sess.OpenID, "member_id", m.ID)
 	return bot.Text(msgUnbindOK), nil
 }

@@ -13,7 +13,6 @@ import (
 	"unionbot/internal/testlog"
 	"unionbot/pii"
 	"unionbot/storage"
-	"unionbot/storage/kv"
 	"unionbot/storage/storagetest"
 )
 
@@ -71,48 +70,33 @@ func TestBindWrongInfoCountsTries(t *testing.T) {
 	})
 }
 
-// TestBindLockout runs on both kv backends: the lock lives in kv, with its TTL.
+// TestBindLockout: the lock ends on its own, by the clock (no sleeping).
 func TestBindLockout(t *testing.T) {
-	stores := []struct {
-		name string
-		open func(testing.TB) kv.Store
-	}{
-		{"memory", memoryKV},
-		{"redis", redisKV},
-	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-				t.Parallel()
-				const lockout = 1200 * time.Millisecond
-				f := newFixture(t, db, st.open(t), func(d *handlers.Deps) {
-					d.BindLockout = lockout
-					d.MaxBindFailures = 3
-				})
-				f.seedRoster()
-				const me = "oid-lock"
-				wrong := person{name: zhang.name, id17: "15062719850312422"}
-				mustContain(t, f.bind(me, wrong), "还可以再试2次")
-				mustContain(t, f.bind(me, wrong), "还可以再试1次")
-				got := f.bind(me, wrong)
-				mustContain(t, got, "连续3次", "暂时锁定", "联系所在基层工会")
-				lockedAt := time.Now()
-
-				got = f.say(me, "绑定")
-				mustContain(t, got, "绑定已暂时锁定", "约1分钟后再试")
-				mustNotContain(t, got, "姓名")
-				// Right details do not get through while locked either.
-				if got := f.say(me, zhang.name); strings.Contains(got, "第2/2步") {
-					t.Errorf("form went on while locked:\n%s", got)
-				}
-
-				time.Sleep(time.Until(lockedAt.Add(lockout + 100*time.Millisecond)))
-				mustContain(t, f.say(me, "绑定"), "第1/2步")
-				mustContain(t, f.say(me, zhang.name), "第2/2步")
-				mustContain(t, f.say(me, zhang.last6(t)), "绑定成功")
-			})
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := newFixture(t, db, memoryKV(t), func(d *handlers.Deps) {
+			d.BindingLimits.PerOpenID = storage.BindingLimit{Max: 3, Window: 20 * time.Minute, Lockout: 20 * time.Minute}
 		})
-	}
+		f.seedRoster()
+		const me = "oid-lock"
+		wrong := person{name: zhang.name, id17: "15062719850312422"}
+		mustContain(t, f.bind(me, wrong), "还可以再试2次")
+		mustContain(t, f.bind(me, wrong), "还可以再试1次")
+		got := f.bind(me, wrong)
+		mustContain(t, got, "连续3次", "暂时锁定", "联系所在基层工会", "20分钟")
+
+		got = f.say(me, "绑定")
+		mustContain(t, got, "绑定已暂时锁定", "约20分钟后再试", "绑定码")
+		mustNotContain(t, got, "姓名")
+		// Right details do not get through while locked either.
+		if got := f.say(me, zhang.name); strings.Contains(got, "第2/2步") {
+			t.Errorf("form went on while locked:\n%s", got)
+		}
+
+		f.clock.Add(20 * time.Minute)
+		mustContain(t, f.say(me, "绑定"), "第1/2步")
+		mustContain(t, f.say(me, zhang.name), "第2/2步")
+		mustContain(t, f.say(me, zhang.last6(t)), "绑定成功")
+	})
 }
 
 func TestBindLockoutDefaultsTell(t *testing.T) {
@@ -132,13 +116,13 @@ func TestBindLockoutDefaultsTell(t *testing.T) {
 func TestBindMemberBoundElsewhere(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		ms := f.seedRoster()
-		if err := f.db.BindMember(t.Context(), ms[li.no].ID, "oid-someone-else"); err != nil {
+		if err := f.db.BindMember(t.Context(), ms[li.no].ID, "oid-someone-else", storage.AuditEntry{Actor: "test"}); err != nil {
 			t.Fatalf("bind elsewhere: %v", err)
 		}
 		const me = "oid-late"
 		got := f.bind(me, li)
 		mustContain(t, got, "已绑定了其他微信", "联系所在基层工会")
-		mustNotContain(t, got, "还可以再试") // not a failed attempt
+		mustNotContain(t, got, "还可以再试") // counted (it confirms a right pair), but not told
 		if m, _ := f.db.MemberByNo(t.Context(), li.no); m.OpenID != "oid-someone-else" {
 			t.Errorf("member openid %q changed", m.OpenID)
 		}

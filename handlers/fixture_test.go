@@ -31,6 +31,7 @@ var shanghai = time.FixedZone("CST", 8*3600)
 func newFixture(t testing.TB, db *storage.DB, store kv.Store, mod ...func(*handlers.Deps)) *fixture {
 	t.Helper()
 	c := testclock.New(time.Date(2026, 5, 3, 10, 30, 0, 0, shanghai))
+	db = db.WithClock(c.Now) // lockouts and codes expire by the same clock
 	d := handlers.Deps{Store: db, KV: store, Now: c.Now, UnionName: "测试县总工会"}
 	for _, m := range mod {
 		m(&d)

@@ -1,9 +1,10 @@
 // Package handlers holds the member-facing capabilities in chat: the services
 // menu, binding a WeChat account to a union membership, membership and
 // mutual-aid lookups, the FAQ and keyword auto-replies, follow/unfollow events,
-// and the "coming soon" notes of capabilities not built yet. Each capability
-// registers itself on the dialog engine of package bot; every sentence a
-// member reads sits beside the handler that says it.
+// and the "coming soon" notes of capabilities not built yet. Each capability is
+// its own type that declares the few store methods it uses and registers
+// itself on the dialog engine of package bot; Register composes them. Every
+// sentence a member reads sits beside the handler that says it.
 package handlers
 
 import (
@@ -11,13 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"unionbot/bot"
 	"unionbot/storage"
 	"unionbot/storage/kv"
+	"unionbot/web"
 )
 
 // Intent names. They double as the click keys of the WeChat custom menu, so a
@@ -38,74 +38,53 @@ const (
 	IntentFAQ        = "faq"
 )
 
-// Key prefixes of this package in the kv store.
-const (
-	bindFailPrefix = "bindfail:" // failed bind attempts of an openid (counter)
-	bindLockPrefix = "bindlock:" // set while binding is locked for an openid
-)
-
-// Session variables of this package.
-const (
-	// varChoices holds the FAQ ids offered last turn ("12,5,7"), so that a
-	// reply of 1..3 picks one of them. Cleared by any other input.
-	varChoices = "faq_choices"
-)
-
-// Store is the slice of storage the chat capabilities use. *storage.DB
-// satisfies it.
+// Store is every store method the chat capabilities use, the union of their
+// own small interfaces. *storage.DB satisfies it.
 type Store interface {
-	MemberByOpenID(ctx context.Context, openID string) (storage.Member, error)
-	MembersByNameAndIDSuffix(ctx context.Context, name, idLast6 string) ([]storage.Member, error)
-	BindMember(ctx context.Context, memberID int64, openID string) error
-	UnbindMember(ctx context.Context, openID string) (storage.Member, error)
-	Enrollments(ctx context.Context, memberID int64) ([]storage.Enrollment, error)
-	FAQs(ctx context.Context) ([]storage.FAQ, error)
-	SeedFAQs(ctx context.Context, faqs []storage.FAQ) (int, error)
-	KeywordRules(ctx context.Context) ([]storage.KeywordRule, error)
-	RecordSubscribe(ctx context.Context, openID string, at time.Time) error
-	RecordUnsubscribe(ctx context.Context, openID string, at time.Time) error
-	Audit(ctx context.Context, actor, action, subject, detail string) error
+	BindingStore
+	MembershipStore
+	KnowledgeStore
+	FollowerStore
 }
 
 var _ Store = (*storage.DB)(nil)
 
 // Deps are what the chat capabilities need.
 type Deps struct {
-	Store  Store
+	Store Store
+	// KV is short-lived shared state. No capability needs it today (binding
+	// lockouts live in the database, so they survive a Redis restart); it is
+	// optional.
 	KV     kv.Store
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil); "today" is taken in Asia/Shanghai.
+	// Time rules that storage keeps (lockouts, code validity) use storage's clock.
 	Now func() time.Time
 	// UnionName is how the union calls itself in the welcome ("县总工会").
 	UnionName string
 	// FAQRefresh is how long the compiled FAQ index and keyword rules are
 	// used before they are reloaded from the database (30s).
 	FAQRefresh time.Duration
-	// MaxBindFailures is how many failed bind attempts lock binding (5).
-	MaxBindFailures int
-	// BindLockout is both the window in which failures are counted and how
-	// long binding stays locked after MaxBindFailures (1h).
-	BindLockout time.Duration
+	// BindingLimits are the self-service binding limits; zero fields take
+	// storage's defaults (5 failures an hour per openid, 10 a day per name).
+	BindingLimits storage.BindingLimits
 }
 
-// Service holds the state shared by the handlers: dependencies and the cached
-// knowledge base. It is safe for concurrent use.
+// Service is the set of capabilities Register built. It is safe for
+// concurrent use.
 type Service struct {
-	store       Store
-	kv          kv.Store
-	logger      *slog.Logger
-	now         func() time.Time
-	unionName   string
-	refresh     time.Duration
-	maxFailures int
-	lockout     time.Duration
-
-	kb        atomic.Pointer[knowledge]
-	reloading sync.Mutex // one reload at a time; others keep using the old set
+	Binding    *Binding
+	Membership *Membership
+	Knowledge  *Knowledge
+	Followers  *Followers
+	Menu       *ServiceMenu
 }
 
-// Register builds the Service and registers every capability on r: intents,
-// forms, events, the fallback and the in-form interrupt hook.
+// SeedDefaults stores the default knowledge base; see Knowledge.SeedDefaults.
+func (s *Service) SeedDefaults(ctx context.Context) error { return s.Knowledge.SeedDefaults(ctx) }
+
+// Register builds every capability and registers it on r: intents, forms,
+// prefix commands, events, the fallback and the in-form interrupt hook.
 func Register(r *bot.Router, d Deps) (*Service, error) {
 	if r == nil {
 		return nil, errors.New("register handlers: nil router")
@@ -113,66 +92,45 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	if d.Store == nil {
 		return nil, errors.New("register handlers: nil store")
 	}
-	if d.KV == nil {
-		return nil, errors.New("register handlers: nil kv store")
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.UnionName == "" {
+		d.UnionName = "县总工会"
+	}
+	if d.FAQRefresh <= 0 {
+		d.FAQRefresh = 30 * time.Second
 	}
 	s := &Service{
-		store:       d.Store,
-		kv:          d.KV,
-		logger:      d.Logger,
-		now:         d.Now,
-		unionName:   d.UnionName,
-		refresh:     d.FAQRefresh,
-		maxFailures: d.MaxBindFailures,
-		lockout:     d.BindLockout,
+		Binding:    &Binding{store: d.Store, logger: d.Logger, now: d.Now, limits: d.BindingLimits.WithDefaults()},
+		Membership: &Membership{store: d.Store, now: d.Now},
+		Knowledge:  &Knowledge{store: d.Store, logger: d.Logger, now: d.Now, refresh: d.FAQRefresh},
+		Followers:  &Followers{store: d.Store, logger: d.Logger, now: d.Now, unionName: d.UnionName},
+		Menu:       &ServiceMenu{unionName: d.UnionName},
 	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.unionName == "" {
-		s.unionName = "县总工会"
-	}
-	if s.refresh <= 0 {
-		s.refresh = 30 * time.Second
-	}
-	if s.maxFailures <= 0 {
-		s.maxFailures = 5
-	}
-	if s.lockout <= 0 {
-		s.lockout = time.Hour
-	}
-
-	intent := func(name string, h bot.HandlerFunc, keywords ...string) {
-		r.Intent(name, forgetChoices(h), keywords...)
-	}
-	intent(IntentMenu, s.handleMenu, "菜单", "帮助", "服务", "功能", "help")
-	s.registerMembership(r)
-	intent(IntentMyInfo, s.handleMyInfo, "我的信息", "会员信息", "我的会员信息")
-	intent(IntentMutualAid, s.handleMutualAid, "互助保障", "互助保障查询", "我的互助保障", "参保查询")
-	intent(IntentClaim, reply(msgClaimSoon), "互助金", "申领互助金", "互助金申领")
-	intent(IntentLegalAid, reply(msgLegalAidSoon), "法律援助", "法律咨询")
-	intent(IntentProgress, reply(msgProgressSoon), "进度", "查进度", "办理进度")
-	intent(IntentActivities, reply(msgActivitiesSoon), "活动", "工会活动")
-	intent(IntentNoticesOff, reply(msgNoticesOffSoon), "退订")
-	intent(IntentNoticesOn, reply(msgNoticesOnSoon), "订阅")
-	intent(IntentHuman, reply(msgHuman), "人工", "人工客服", "转人工", "联系工作人员")
-	intent(IntentFAQ, s.handleFAQList, "常见问题", "问题")
-	r.OnEvent(bot.EventSubscribe, forgetChoices(s.handleSubscribe))
-	r.OnEvent(bot.EventUnsubscribe, s.handleUnsubscribe)
-	r.Fallback(s.handleFallback)
-	r.Interrupt(s.interrupt)
-	markSideEffectFree(r)
+	s.Menu.register(r)
+	s.Binding.register(r)
+	s.Membership.register(r)
+	registerSoon(r)
+	s.Knowledge.register(r, s.Menu.handleMenu)
+	s.Followers.register(r)
 	return s, nil
 }
 
-// forgetChoices wraps h so that FAQ choices offered last turn are forgotten:
-// a number typed after any other input means an FAQ id, not a choice.
+// intent registers h under name; h runs with the FAQ choices of last turn
+// forgotten, since whatever it says is the new pending question (or none).
+func intent(r *bot.Router, name string, h bot.HandlerFunc, keywords ...string) {
+	r.Intent(name, forgetChoices(h), keywords...)
+}
+
+// forgetChoices wraps h so that a number question asked last turn (FAQ
+// choices) is forgotten: a number typed after any other input is asked about.
 func forgetChoices(h bot.HandlerFunc) bot.HandlerFunc {
 	return func(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
-		sess.SetVar(varChoices, "")
+		forgetNumberQuestion(sess)
 		return h(ctx, sess, in)
 	}
 }
@@ -182,6 +140,11 @@ func reply(text string) bot.HandlerFunc {
 	return func(context.Context, *bot.Session, bot.Input) (bot.Reply, error) {
 		return bot.Text(text), nil
 	}
+}
+
+// memberAudit is the audit input of a change a member makes in chat.
+func memberAudit(ctx context.Context, openID string) storage.AuditEntry {
+	return storage.AuditEntry{Actor: "member:" + openID, RequestID: web.RequestID(ctx)}
 }
 
 // shanghai is the zone "today" and clock times are shown in. Falls back to a
@@ -203,8 +166,8 @@ func formatDate(t time.Time) string {
 
 // today is the current date in Asia/Shanghai, as UTC midnight (the form
 // storage uses for dates).
-func (s *Service) today() time.Time {
-	y, m, d := s.now().In(shanghai).Date()
+func today(now func() time.Time) time.Time {
+	y, m, d := now().In(shanghai).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 

@@ -3,9 +3,11 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"unionbot/bot"
@@ -17,9 +19,12 @@ const (
 	msgAnswerTail  = "回复“菜单”查看更多服务。"
 	msgDidYouMean  = "您是想问："
 	msgPickChoice  = "回复序号查看答案；都不是的话，可以换个说法再问，或回复“人工”。"
-	msgNoSuchFAQ   = "没有第%d条常见问题。回复“常见问题”查看问题列表。"
-	msgChoiceRange = "请回复1到%d选择上面的问题；如果要看第%[2]d条常见问题，请再回复一次“%[2]d”。"
-	msgNotKnown    = `抱歉，这个问题我还不会回答。
+	msgNoSuchFAQ   = "没有第%d条常见问题。请回复列表里问题前的数字，或直接输入您的问题。"
+	msgChoiceRange = "请回复1到%d选择上面的问题；都不是的话，可以换个说法再问，或回复“人工”。"
+	msgWhatNumber  = `您发的“%d”是指什么呢？
+想看常见问题，请先回复“常见问题”，再回复问题前的数字；
+也可以直接输入您的问题，或回复“菜单”查看全部服务。`
+	msgNotKnown = `抱歉，这个问题我还不会回答。
 您可以换个说法再问，
 回复“菜单”查看可以办理的服务，
 或回复“人工”联系工作人员。`
@@ -46,6 +51,34 @@ const msgOtherKind = "目前我只能看懂文字消息，请用文字描述您�
 // popularCount is how many questions the FAQ list shows.
 const popularCount = 6
 
+// KnowledgeStore is what Knowledge uses.
+type KnowledgeStore interface {
+	FAQs(ctx context.Context) ([]storage.FAQ, error)
+	SeedFAQs(ctx context.Context, faqs []storage.FAQ) (int, error)
+	KeywordRules(ctx context.Context) ([]storage.KeywordRule, error)
+}
+
+// Knowledge answers questions: officers' keyword rules, small talk, the FAQ
+// (by match, by number from a list just shown, by category), and questions
+// typed inside a form. It caches the compiled knowledge base.
+type Knowledge struct {
+	store   KnowledgeStore
+	logger  *slog.Logger
+	now     func() time.Time
+	refresh time.Duration
+	menu    bot.HandlerFunc // answers "菜单" when the fallback gets it
+
+	kb        atomic.Pointer[knowledge]
+	reloading sync.Mutex // one reload at a time; others keep using the old set
+}
+
+func (s *Knowledge) register(r *bot.Router, menu bot.HandlerFunc) {
+	s.menu = menu
+	intent(r, IntentFAQ, s.handleFAQList, "常见问题", "问题")
+	r.Fallback(s.handleFallback)
+	r.Interrupt(s.interrupt)
+}
+
 // knowledge is the compiled FAQ index and keyword rules, as loaded at one time.
 type knowledge struct {
 	loaded     time.Time
@@ -59,7 +92,7 @@ type knowledge struct {
 // SeedDefaults stores the default knowledge base (faq.Seed) in the database.
 // The storage decides what "already seeded" means; the cached index is
 // dropped so the next message sees the new entries.
-func (s *Service) SeedDefaults(ctx context.Context) error {
+func (s *Knowledge) SeedDefaults(ctx context.Context) error {
 	entries, err := faq.Seed()
 	if err != nil {
 		return fmt.Errorf("seed faqs: %w", err)
@@ -87,7 +120,7 @@ func (s *Service) SeedDefaults(ctx context.Context) error {
 // knowledge returns the compiled knowledge base, reloading it when older
 // than the refresh interval. While one caller reloads, others use the old
 // set; when a reload fails the old set is kept and the error only logged.
-func (s *Service) knowledge(ctx context.Context) (*knowledge, error) {
+func (s *Knowledge) knowledge(ctx context.Context) (*knowledge, error) {
 	kb := s.kb.Load()
 	if kb != nil && s.now().Sub(kb.loaded) < s.refresh {
 		return kb, nil
@@ -115,7 +148,7 @@ func (s *Service) knowledge(ctx context.Context) (*knowledge, error) {
 	return fresh, nil
 }
 
-func (s *Service) loadKnowledge(ctx context.Context) (*knowledge, error) {
+func (s *Knowledge) loadKnowledge(ctx context.Context) (*knowledge, error) {
 	faqs, err := s.store.FAQs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load faqs: %w", err)
@@ -158,11 +191,11 @@ func (s *Service) loadKnowledge(ctx context.Context) (*knowledge, error) {
 	return kb, nil
 }
 
-// handleFallback answers everything no intent claimed: keyword rules, then a
-// number picking an FAQ entry, then the FAQ index.
-func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
-	choices := sess.Var(varChoices)
-	sess.SetVar(varChoices, "") // offered choices last one turn only
+// handleFallback answers everything no intent claimed: keyword rules, small
+// talk, a number answering the number question asked last turn, a category
+// name, then the FAQ index.
+func (s *Knowledge) handleFallback(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
+	pending := takeNumberQuestion(sess, s.now())
 	if in.Kind != bot.KindText {
 		if msg, ok := msgNonText[in.Kind]; ok {
 			return bot.Text(msg), nil
@@ -172,7 +205,7 @@ func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.
 	text := strings.TrimSpace(in.Text)
 	if bot.NormalizeCommand(text) == "菜单" {
 		// The router falls back here with "菜单" for a menu key it does not know.
-		return s.handleMenu(ctx, sess, in)
+		return s.menu(ctx, sess, in)
 	}
 	kb, err := s.knowledge(ctx)
 	if err != nil {
@@ -185,23 +218,10 @@ func (s *Service) handleFallback(ctx context.Context, sess *bot.Session, in bot.
 		return bot.Text(msg), nil
 	}
 	if n, ok := faq.ParseShortcut(text); ok {
-		if ids := parseChoices(choices); len(ids) > 0 {
-			if n >= 1 && int(n) <= len(ids) {
-				if e, ok := kb.entries[ids[n-1]]; ok {
-					return bot.Text(answerText(e)), nil
-				}
-			}
-			// Not one of the offered choices: ask rather than answer an
-			// unrelated FAQ entry. The choices are forgotten, so the same
-			// number typed again means FAQ entry n.
-			return bot.Text(fmt.Sprintf(msgChoiceRange, len(ids), n)), nil
-		}
-		if e, ok := kb.entries[n]; ok {
-			return bot.Text(answerText(e)), nil
-		}
-		return bot.Text(fmt.Sprintf(msgNoSuchFAQ, n)), nil
+		return s.answerNumber(sess, kb, pending, n), nil
 	}
 	if cat := matchCategory(kb, text); cat != "" {
+		askNumber(sess, numberFAQID, s.now(), nil)
 		return bot.Text(categoryText(kb, cat)), nil
 	}
 	level, results := kb.index.Match(text)
@@ -233,7 +253,7 @@ var smallTalk = func() map[string]string {
 // interrupt answers a question typed inside a form, when the answer is
 // certain: a keyword rule or a confident FAQ match. The engine then asks the
 // pending question again.
-func (s *Service) interrupt(ctx context.Context, _ *bot.Session, in bot.Input) (bot.Reply, bool) {
+func (s *Knowledge) interrupt(ctx context.Context, _ *bot.Session, in bot.Input) (bot.Reply, bool) {
 	kb, err := s.knowledge(ctx)
 	if err != nil {
 		s.logger.WarnContext(ctx, "faq for interrupt", "open_id", in.OpenID, "err", err)
@@ -259,16 +279,16 @@ func answerText(e faq.Entry) string {
 
 // offerChoices lists up to three close questions and remembers their ids so
 // that the next message may pick one by number.
-func (s *Service) offerChoices(sess *bot.Session, kb *knowledge, results []faq.Result) string {
+func (s *Knowledge) offerChoices(sess *bot.Session, kb *knowledge, results []faq.Result) string {
 	var b strings.Builder
 	b.WriteString(msgDidYouMean)
-	var ids []string
+	var ids []int64
 	for _, r := range results {
 		e, ok := kb.entries[r.ID]
 		if !ok {
 			continue
 		}
-		ids = append(ids, strconv.FormatInt(r.ID, 10))
+		ids = append(ids, r.ID)
 		fmt.Fprintf(&b, "\n%d. %s", len(ids), e.Question)
 		if len(ids) == 3 {
 			break
@@ -277,23 +297,9 @@ func (s *Service) offerChoices(sess *bot.Session, kb *knowledge, results []faq.R
 	if len(ids) == 0 {
 		return msgNotKnown
 	}
-	sess.SetVar(varChoices, strings.Join(ids, ","))
+	askNumber(sess, numberFAQChoice, s.now(), ids)
 	b.WriteString("\n\n" + msgPickChoice)
 	return b.String()
-}
-
-// parseChoices reads the faq_choices variable; bad parts are skipped.
-func parseChoices(v string) []int64 {
-	if v == "" {
-		return nil
-	}
-	var ids []int64
-	for _, p := range strings.Split(v, ",") {
-		if id, err := strconv.ParseInt(p, 10, 64); err == nil {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 // matchCategory returns the category named by text, or "".
@@ -322,8 +328,7 @@ func categoryText(kb *knowledge, cat string) string {
 
 // handleFAQList shows the categories and a few popular questions, numbered
 // by their FAQ id (a bare number answers that entry).
-func (s *Service) handleFAQList(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
-	sess.SetVar(varChoices, "") // numbers now mean FAQ ids
+func (s *Knowledge) handleFAQList(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
 	kb, err := s.knowledge(ctx)
 	if err != nil {
 		return bot.Reply{}, err
@@ -342,6 +347,7 @@ func (s *Service) handleFAQList(ctx context.Context, sess *bot.Session, _ bot.In
 		fmt.Fprintf(&b, "\n%d. %s", e.ID, e.Question)
 	}
 	b.WriteString("\n\n" + fmt.Sprintf(msgFAQListTail, popular[0].ID))
+	askNumber(sess, numberFAQID, s.now(), nil)
 	return bot.Text(b.String()), nil
 }
 

@@ -83,14 +83,15 @@ func TestFAQMiddlingThenPickByNumber(t *testing.T) {
 		got = f.say(me, "2")
 		mustContain(t, got, second.Question, second.Answer)
 
-		// The choices last one turn: "2" now means FAQ entry 2.
-		entry2, _ := ix.Entry(2)
-		mustContain(t, f.say(me, "2"), entry2.Question, entry2.Answer)
+		// The choices last one turn: "2" now asks what it means.
+		got = f.say(me, "2")
+		mustContain(t, got, "是指什么", "常见问题")
+		mustNotContain(t, got, "【")
 
 		// Any other input forgets them too, an intent included.
 		f.say(me, q)
 		f.say(me, "菜单")
-		mustContain(t, f.say(me, "1"), mustEntry(t, ix, 1).Answer)
+		mustContain(t, f.say(me, "1"), "是指什么")
 	})
 }
 
@@ -103,15 +104,20 @@ func mustEntry(t testing.TB, ix *faq.Index, id int64) faq.Entry {
 	return e
 }
 
+// After the FAQ list a bare number is an FAQ id, in any way of writing it.
 func TestFAQNumberShortcut(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.seedFAQs()
 		ix := defaultIndex(t)
 		e7 := mustEntry(t, ix, 7)
 		for _, in := range []string{"7", "第7条", "７"} {
+			f.say("oid-num", "常见问题")
 			mustContain(t, f.say("oid-num", in), e7.Question, e7.Answer)
 		}
+		f.say("oid-num", "常见问题")
 		mustContain(t, f.say("oid-num", "999"), "没有第999条")
+		// The list is still the question: a right number now answers.
+		mustContain(t, f.say("oid-num", "7"), e7.Answer)
 
 		// A disabled entry is not shown by number.
 		row, err := f.db.FAQByID(t.Context(), 7)
@@ -123,7 +129,44 @@ func TestFAQNumberShortcut(t *testing.T) {
 			t.Fatalf("disable faq 7: %v", err)
 		}
 		f.clock.Set(f.clock.Now().Add(time.Minute)) // past the refresh interval
+		f.say("oid-num", "常见问题")
 		mustContain(t, f.say("oid-num", "7"), "没有第7条")
+	})
+}
+
+// A bare number answers only a question that asked for one, just asked
+// (DESIGN.md §7): otherwise the bot asks what it means instead of opening an
+// unrelated FAQ entry.
+func TestBareNumberAnswersOnlyANumberQuestion(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.seedFAQs()
+		ix := defaultIndex(t)
+		e3 := mustEntry(t, ix, 3)
+		const me = "oid-bare"
+		cases := []struct {
+			name   string
+			before func()
+		}{
+			{"nothing asked", func() {}},
+			{"after an unrelated answer", func() { f.say(me, "我的信息") }},
+			{"after the menu", func() { f.say(me, "菜单") }},
+			{"long after the FAQ list", func() { f.say(me, "常见问题"); f.clock.Add(31 * time.Minute) }},
+			{"after a category, then something else", func() { f.say(me, e3.Category); f.say(me, "你好") }},
+		}
+		for _, tc := range cases {
+			tc.before()
+			got := f.say(me, "3")
+			mustContain(t, got, "“3”是指什么", "常见问题")
+			if strings.Contains(got, e3.Answer) {
+				t.Errorf("%s: a bare 3 opened FAQ entry 3", tc.name)
+			}
+		}
+		// Just asked, it answers: the FAQ list, and a category's list.
+		f.say(me, "常见问题")
+		f.clock.Add(29 * time.Minute)
+		mustContain(t, f.say(me, "3"), e3.Answer)
+		f.say(me, e3.Category)
+		mustContain(t, f.say(me, "第3条"), e3.Answer)
 	})
 }
 
@@ -336,8 +379,12 @@ func TestNumberOutsideOfferedChoicesAsksAgain(t *testing.T) {
 		if got := f.say("o-range", "5"); !strings.Contains(got, "请回复1到3") {
 			t.Fatalf("5 after choices → %q", got)
 		}
-		if got := f.say("o-range", "5"); !strings.Contains(got, "【") {
-			t.Fatalf("5 again → %q, want FAQ entry 5", got)
+		// The choices stay open: 5 is still not one of them, 2 is.
+		if got := f.say("o-range", "5"); !strings.Contains(got, "请回复1到3") || strings.Contains(got, "【") {
+			t.Fatalf("5 again → %q, want the choices asked again", got)
+		}
+		if got := f.say("o-range", "2"); !strings.Contains(got, "【") {
+			t.Fatalf("2 after asking again → %q, want the second choice answered", got)
 		}
 	})
 }

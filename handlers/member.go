@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"unionbot/bot"
 	"unionbot/pii"
@@ -28,8 +30,42 @@ const (
 	msgAidClaims = "互助金申领记录：暂无"
 )
 
-func (s *Service) handleMyInfo(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
-	m, ok, err := s.boundMember(ctx, sess.OpenID)
+// MembershipStore is what Membership uses.
+type MembershipStore interface {
+	memberFinder
+	Enrollments(ctx context.Context, memberID int64) ([]storage.Enrollment, error)
+}
+
+// memberFinder finds the member bound to an openid.
+type memberFinder interface {
+	MemberByOpenID(ctx context.Context, openID string) (storage.Member, error)
+}
+
+// Membership answers a bound member's own questions: 我的信息, 互助保障.
+type Membership struct {
+	store MembershipStore
+	now   func() time.Time
+}
+
+func (s *Membership) register(r *bot.Router) {
+	intent(r, IntentMyInfo, s.handleMyInfo, "我的信息", "会员信息", "我的会员信息")
+	intent(r, IntentMutualAid, s.handleMutualAid, "互助保障", "互助保障查询", "我的互助保障", "参保查询")
+}
+
+// boundMember returns the member bound to openID; ok is false when none is.
+func boundMember(ctx context.Context, store memberFinder, openID string) (storage.Member, bool, error) {
+	m, err := store.MemberByOpenID(ctx, openID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Member{}, false, nil
+	}
+	if err != nil {
+		return storage.Member{}, false, fmt.Errorf("member of openid: %w", err)
+	}
+	return m, true, nil
+}
+
+func (s *Membership) handleMyInfo(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
+	m, ok, err := boundMember(ctx, s.store, sess.OpenID)
 	if err != nil {
 		return bot.Reply{}, err
 	}
@@ -51,8 +87,8 @@ func orUnknown(v string) string {
 	return v
 }
 
-func (s *Service) handleMutualAid(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
-	m, ok, err := s.boundMember(ctx, sess.OpenID)
+func (s *Membership) handleMutualAid(ctx context.Context, sess *bot.Session, _ bot.Input) (bot.Reply, error) {
+	m, ok, err := boundMember(ctx, s.store, sess.OpenID)
 	if err != nil {
 		return bot.Reply{}, err
 	}
@@ -71,9 +107,9 @@ func (s *Service) handleMutualAid(ctx context.Context, sess *bot.Session, _ bot.
 
 // renderMutualAid lists the cover years and says whether the member is
 // covered today.
-func (s *Service) renderMutualAid(m storage.Member, es []storage.Enrollment) string {
+func (s *Membership) renderMutualAid(m storage.Member, es []storage.Enrollment) string {
 	sort.Slice(es, func(i, j int) bool { return es[i].Year < es[j].Year })
-	today := s.today()
+	today := today(s.now)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s的互助保障\n参保年度：\n", pii.MaskName(m.Name))
 	covered, upcoming := false, false

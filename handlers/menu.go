@@ -86,6 +86,15 @@ const menuText = `直接回复下面的文字即可办理：
 
 也可以直接输入您的问题，例如“怎么入会”。`
 
-func (s *Service) handleMenu(context.Context, *bot.Session, bot.Input) (bot.Reply, error) {
-	return bot.Text(s.unionName + "服务菜单\n" + menuText), nil
+// ServiceMenu answers "菜单": what a member can do here.
+type ServiceMenu struct {
+	unionName string
+}
+
+func (m *ServiceMenu) register(r *bot.Router) {
+	intent(r, IntentMenu, m.handleMenu, "菜单", "帮助", "服务", "功能", "help")
+}
+
+func (m *ServiceMenu) handleMenu(context.Context, *bot.Session, bot.Input) (bot.Reply, error) {
+	return bot.Text(m.unionName + "服务菜单\n" + menuText), nil
 }

@@ -372,3 +372,11 @@ func placeholders(rows, cols int) string {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
+
+// WithClock returns a handle on the same connections whose clock is now, for tests that
+// move time by hand (lock expiry, code validity). Close the original handle, not the copy.
+func (db *DB) WithClock(now func() time.Time) *DB {
+	c := *db
+	c.clock = now
+	return &c
+}

@@ -1,9 +1,6 @@
 package storage
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // ErrInvalid marks input that storage refuses to store (a missing member number, an unknown
 // keyword match kind, …). Callers test it with errors.Is; the wrapped message says which field.
@@ -32,14 +29,4 @@ func (r UpsertResult) String() string {
 type UpsertOutcome struct {
 	Result UpsertResult
 	Err    error
-}
-
-// AuditEntry is one row of the append-only audit log.
-type AuditEntry struct {
-	ID      int64
-	At      time.Time
-	Actor   string // who: an officer login, "system", "import", …
-	Action  string // what, e.g. "member.bind"
-	Subject string // on what, e.g. "member:42"
-	Detail  string // masked free text, never raw personal information
 }

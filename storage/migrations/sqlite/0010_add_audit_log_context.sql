@@ -1,0 +1,4 @@
+ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN client_addr TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN before_state TEXT NULL;
+ALTER TABLE audit_log ADD COLUMN after_state TEXT NULL;
