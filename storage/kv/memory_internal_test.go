@@ -111,20 +111,22 @@ func TestMemoryMarkerBucketsReclaimed(t *testing.T) {
 	defer m.Close()
 	ctx := context.Background()
 	const n = 500
+	// Long enough that a loaded machine inserts them all before any expires.
+	const ttl = 500 * time.Millisecond
 	for i := range n {
 		a := turnArgs(i)
-		a.MarkerTTL, a.ClaimTTL, a.LockTTL = 30*time.Millisecond, 30*time.Millisecond, 30*time.Millisecond
+		a.MarkerTTL, a.ClaimTTL, a.LockTTL = ttl, ttl, ttl
 		if _, err := m.BeginTurn(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		if i%2 == 0 { // half settle, half die: pending entries must go too
 			e := endArgs(a, "r")
-			e.StateTTL = 30 * time.Millisecond
+			e.StateTTL = ttl
 			if err := m.EndTurn(ctx, e); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := m.Set(ctx, "nonce-free:"+strconv.Itoa(i), []byte("x"), 30*time.Millisecond); err != nil {
+		if err := m.Set(ctx, "nonce-free:"+strconv.Itoa(i), []byte("x"), ttl); err != nil {
 			t.Fatal(err)
 		}
 	}

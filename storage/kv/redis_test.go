@@ -3,6 +3,7 @@ package kv_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,103 @@ func TestRedisTurns(t *testing.T) {
 	kvtest.RunTurns(t, func(t *testing.T) kvtest.TurnStore {
 		return kv.NewRedis(kvtest.Redis(t), kvtest.Prefix(t))
 	})
+}
+
+func TestRedisCluster(t *testing.T) {
+	c := kvtest.Cluster(t)
+	kvtest.Run(t, func(t *testing.T) kv.Store {
+		return kv.NewRedis(c, kvtest.PrefixOn(t, c))
+	})
+}
+
+func TestRedisClusterTurns(t *testing.T) {
+	c := kvtest.Cluster(t)
+	kvtest.RunTurns(t, func(t *testing.T) kvtest.TurnStore {
+		return kv.NewRedis(c, kvtest.PrefixOn(t, c))
+	})
+}
+
+// TestRedisTurnRoundTrips counts what one ordinary message costs on the wire:
+// BeginTurn and EndTurn, one round trip each, on a single server and on a
+// Cluster alike (safe mode). Plain mode's nonce rides in BeginTurn's script
+// on a single server and takes a round trip of its own on a Cluster.
+func TestRedisTurnRoundTrips(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		client     func(t *testing.T) redis.UniversalClient
+		nonceTrips int
+	}{
+		{"single", func(t *testing.T) redis.UniversalClient { return kvtest.Redis(t) }, 2},
+		{"cluster", func(t *testing.T) redis.UniversalClient { return kvtest.Cluster(t) }, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.client(t)
+			s := kv.NewRedis(c, kvtest.PrefixOn(t, c))
+			rt := kvtest.Count(c)
+			ctx := t.Context()
+			turn := func(oid, msg string, nonce bool) {
+				t.Helper()
+				tag := "{" + oid + "}"
+				a := kv.BeginTurnArgs{
+					MarkerKey: "wx:m:" + tag + ":" + msg, MarkerTTL: 10 * time.Minute,
+					StateKey: "wx:s:" + tag + ":" + msg, ClaimTTL: 10 * time.Second,
+					LockKey: "oid:" + tag, LockToken: "t" + msg, LockTTL: 30 * time.Second,
+					Reads: []string{"sess:" + tag, "last:" + tag},
+				}
+				if nonce {
+					a.NonceKey, a.NonceVal, a.NonceTTL = "wx:nonce:"+oid+":"+msg, []byte("body hash"), 10*time.Minute
+				}
+				ts, err := s.BeginTurn(ctx, a)
+				if err != nil || ts.Dup != kv.DupNone || !ts.Locked || len(ts.Values) != 2 {
+					t.Fatalf("BeginTurn = %+v, %v", ts, err)
+				}
+				if err := s.EndTurn(ctx, kv.EndTurnArgs{
+					MarkerKey: a.MarkerKey, StateKey: a.StateKey, State: []byte("sealed reply"), StateTTL: 30 * time.Second,
+					Writes: []kv.Write{
+						{Key: "sess:" + tag, Val: []byte("session"), TTL: time.Hour},
+						{Key: "last:" + tag, Val: []byte("1700000000"), TTL: 48 * time.Hour},
+					},
+					LockKey: a.LockKey, LockToken: a.LockToken,
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := func(what string, n int) {
+				t.Helper()
+				if got := rt.RoundTrips(); got != n {
+					t.Fatalf("%s: %s, want %d", what, rt, n)
+				}
+			}
+
+			turn("warm", "0", true) // loads the scripts on this member's node
+			rt.Reset()
+			turn("warm", "1", false)
+			want("a message in safe mode", 2)
+			rt.Reset()
+			turn("warm", "2", true)
+			want("a message in plain mode", tc.nonceTrips)
+
+			// A retry of a settled delivery is one round trip.
+			rt.Reset()
+			ts, err := s.BeginTurn(ctx, kv.BeginTurnArgs{
+				MarkerKey: "wx:m:{warm}:1", MarkerTTL: time.Minute, StateKey: "wx:s:{warm}:1", ClaimTTL: time.Second,
+				LockKey: "oid:{warm}", LockToken: "x", LockTTL: time.Second,
+			})
+			if err != nil || ts.Dup != kv.DupFound || string(ts.State) != "sealed reply" {
+				t.Fatalf("retry = %+v, %v", ts, err)
+			}
+			want("a retry", 1)
+
+			// With the scripts preloaded on every node, members on any node
+			// cost two round trips from their first message.
+			if err := s.LoadScripts(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 12 {
+				rt.Reset()
+				turn("member"+strconv.Itoa(i), "1", false)
+				want("a member's first message after LoadScripts", 2)
+			}
+		})
+	}
 }

@@ -686,17 +686,10 @@ func Redis(t testing.TB) redis.UniversalClient {
 // it skips the test (or fails under CI) when Redis is unreachable.
 func Prefix(t testing.TB) string {
 	t.Helper()
-	c := Redis(t)
-	prefix := "test:" + strings.ToLower(rand.Text()[:12]) + ":"
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := deletePrefix(ctx, c, prefix); err != nil {
-			t.Errorf("clean up redis keys %s*: %v", prefix, err)
-		}
-	})
-	return prefix
+	return PrefixOn(t, Redis(t))
 }
+
+func randText() string { return rand.Text() }
 
 // deletePrefix removes every key matching prefix*, on every master when c is
 // a Cluster client.
