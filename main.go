@@ -113,6 +113,10 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, envi
 		err = cmdImport(ctx, cfg, args, stdout, stderr)
 	case "keywords":
 		err = cmdKeywords(ctx, cfg, args, stdout, stderr)
+	case "unlock-binding":
+		err = cmdUnlockBinding(ctx, cfg, args, stdout, stderr)
+	case "binding-code":
+		err = cmdBindingCode(ctx, cfg, args, stdout, stderr)
 	case "backup":
 		err = cmdBackup(ctx, cfg, args, stdout, stderr)
 	case "sync-menu":

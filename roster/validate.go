@@ -19,8 +19,6 @@ import (
 
 const (
 	maxMemberNoLen = 32
-	minNameLen     = 2
-	maxNameLen     = 20
 	maxUnitLen     = 100
 	minAidYear     = 2000
 )
@@ -92,14 +90,19 @@ func (p *rowParser) parse(row int, cells []string) (storage.MemberRecord, []RowE
 
 	if v, ok := get(fName); ok {
 		v = collapseSpaces(v)
-		n := utf8.RuneCountInString(v)
+		// The rule binding applies to what a member types: a name it refuses could
+		// never be bound, so it is refused here, where an officer can fix it.
+		_, why := storage.BindableName(v)
 		switch {
 		case v == "":
 			bad(fName, "姓名不能为空")
-		case n < minNameLen || n > maxNameLen:
-			bad(fName, "姓名应为%d到%d个字，实际为%d个", minNameLen, maxNameLen, n)
-		case strings.IndexFunc(v, unicode.IsControl) >= 0 || strings.ContainsAny(v, "0123456789"):
-			bad(fName, "姓名不能包含数字或控制字符")
+		case why == storage.NameLength:
+			bad(fName, "姓名应为%d到%d个字（不计空格），实际为%d个",
+				storage.MinNameLen, storage.MaxNameLen, utf8.RuneCountInString(pii.NormalizeName(v)))
+		case why == storage.NameCharacters:
+			bad(fName, "姓名只能包含汉字、英文字母和间隔号“·”，不能有数字、表情或其他符号，否则会员无法在微信中绑定")
+		case why != storage.NameOK:
+			bad(fName, "姓名读起来像一句话或提问，会员在微信中输入它时会被当作提问，无法绑定；请核对姓名")
 		default:
 			rec.Name = v
 		}
