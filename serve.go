@@ -23,6 +23,7 @@ import (
 	"unionbot/admin"
 	"unionbot/bot"
 	"unionbot/config"
+	"unionbot/delivery"
 	"unionbot/handlers"
 	"unionbot/localwx"
 	"unionbot/pii"
@@ -48,7 +49,8 @@ type app struct {
 	handler  http.Handler
 	emulator *localwx.Emulator // local mode only
 	registry *prometheus.Registry
-	baseURL  string // how this process reaches itself
+	baseURL  string           // how this process reaches itself
+	delivery *delivery.Worker // serve_delivery.go
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -177,6 +179,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		return nil, fmt.Errorf("wechat: %w", err)
 	}
 	sender := wx.NewSender(wc)
+	if err := a.newDelivery(ctx, sender); err != nil {
+		return nil, err
+	}
 
 	router := bot.NewRouter(logger)
 	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName})
@@ -422,6 +427,7 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	waitDelivery := a.runDelivery(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.DebugAddr != "" {
@@ -445,6 +451,7 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 	if err := a.callback.Wait(sctx); err != nil {
 		logger.Warn("late replies not finished", "err", err)
 	}
+	waitDelivery(time.Until(deadlineOf(sctx)))
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -7,6 +7,7 @@ package config
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,22 @@ type Config struct {
 	// client address of console logins and audit rows (UNIONBOT_TRUSTED_PROXIES,
 	// comma-separated CIDRs or addresses; none by default).
 	TrustedProxies []netip.Prefix
+	// Delivery configures the outbound pipeline (package delivery).
+	Delivery Delivery
+}
+
+// Delivery configures the outbound message pipeline.
+type Delivery struct {
+	// Templates is the JSON object of template and subscribe-message ids and
+	// field mappings per message kind (UNIONBOT_DELIVERY_TEMPLATES; the
+	// delivery package reads it, ARCHITECTURE.md shows its shape).
+	Templates string
+	// Rate is the sends per second of all replicas together, shared through
+	// Redis (UNIONBOT_DELIVERY_RATE; 0 = no limit).
+	Rate int
+	// ProcessRate is the sends per second of one replica
+	// (UNIONBOT_DELIVERY_PROCESS_RATE; 0 = no limit).
+	ProcessRate int
 }
 
 // Redis says where short-lived shared state lives. No Addrs means in-process.
@@ -132,6 +149,9 @@ const (
 	envMetricsAddr     = "UNIONBOT_METRICS_ADDR"
 	envUnionName       = "UNIONBOT_UNION_NAME"
 	envTrustedProxies  = "UNIONBOT_TRUSTED_PROXIES"
+	envDeliveryTpl     = "UNIONBOT_DELIVERY_TEMPLATES"
+	envDeliveryRate    = "UNIONBOT_DELIVERY_RATE"
+	envDeliveryProc    = "UNIONBOT_DELIVERY_PROCESS_RATE"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -282,6 +302,23 @@ func Load(getenv func(string) string) (Config, error) {
 			l.fail(envMetricsAddr, "must be host:port, or off (got %q)", s)
 		}
 		c.MetricsAddr = s
+	}
+
+	if s := strings.TrimSpace(l.plain(envDeliveryTpl)); s != "" {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &obj); err != nil {
+			l.fail(envDeliveryTpl, "must be a JSON object by message kind: %v", err)
+		}
+		c.Delivery.Templates = s
+	}
+	for name, dst := range map[string]*int{envDeliveryRate: &c.Delivery.Rate, envDeliveryProc: &c.Delivery.ProcessRate} {
+		if s := strings.TrimSpace(l.plain(name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				l.fail(name, "must be a whole number of sends per second, 0 for no limit (got %q)", s)
+			}
+			*dst = n
+		}
 	}
 
 	for part := range strings.SplitSeq(l.plain(envTrustedProxies), ",") {

@@ -206,6 +206,7 @@ type Emulator struct {
 	errCounts    map[int]int64
 	notify       chan struct{}
 	notifyUsed   bool
+	mass         *massState // emulator_mass.go
 }
 
 // NewEmulator returns an Emulator with no tokens, users, media or records.
@@ -404,6 +405,7 @@ func (e *Emulator) Reset() {
 	e.counts = make(map[string]int64)
 	e.errCounts = make(map[int]int64)
 	e.tokenFetches = 0
+	e.resetMassLocked()
 }
 
 // WaitSent blocks until a record matching match exists (it may already) or
@@ -509,6 +511,7 @@ func (e *Emulator) addRecordLocked(s Sent) Sent {
 	s.Seq = e.seq
 	s.At = e.now()
 	e.counts[s.Kind]++
+	e.noteSentLocked(s)
 	e.records = append(e.records, s)
 	if max := e.opts.MaxRecords; max > 0 && len(e.records) > max {
 		drop := len(e.records) - max
@@ -599,6 +602,10 @@ func (e *Emulator) route(path string) (http.HandlerFunc, bool) {
 		return e.handleMenuDelete, true
 	case PathUserInfo:
 		return e.handleUserInfo, true
+	case PathMassSend:
+		return e.handleMassSend, true
+	case PathSubscribeSend:
+		return e.handleSubscribeSend, true
 	}
 	return nil, false
 }

@@ -342,10 +342,11 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		ToUser     string          `json:"touser"`
-		TemplateID string          `json:"template_id"`
-		URL        string          `json:"url"`
-		Data       json.RawMessage `json:"data"`
+		ToUser      string          `json:"touser"`
+		TemplateID  string          `json:"template_id"`
+		URL         string          `json:"url"`
+		Data        json.RawMessage `json:"data"`
+		ClientMsgID string          `json:"client_msg_id"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		e.writeErr(w, ErrDataFormat, "")
@@ -382,7 +383,10 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	code := 0
+	dupID, dup := e.templateDupLocked(req.ToUser, req.ClientMsgID, 0)
 	switch {
+	case dup: // WeChat drops a repeated client_msg_id (emulator_mass.go)
+		s.MsgID = dupID
 	case !e.allowLocked(KindTemplate):
 		code = ErrDailyQuota
 	case e.users[req.ToUser].Unsubscribed:
@@ -391,6 +395,7 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
 		e.templateID++
 		s.MsgID = e.templateID
 		s = e.addRecordLocked(s)
+		e.templateDupLocked(req.ToUser, req.ClientMsgID, s.MsgID)
 	}
 	e.mu.Unlock()
 	if code != 0 {
