@@ -31,8 +31,9 @@ const (
 )
 
 // Default bounds of NewMemory, sized for the callback under a flood of about
-// 6,400 msg/s: markers live 600 s (3.84 M of them, ~11 bytes each), replies
-// 30 s; together they stay near 100 MB of heap.
+// 6,400 msg/s: markers live 600 s (3.84 M of them, 11 to 16 bytes each in
+// steady state), settled replies 30 s under the byte budget; together near
+// 100 MB of heap at the bounds.
 const (
 	DefaultMemoryMaxBytes   = 48 << 20
 	DefaultMemoryMaxMarkers = 4_500_000

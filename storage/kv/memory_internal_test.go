@@ -24,7 +24,7 @@ func TestMemoryJanitorSweeps(t *testing.T) {
 	defer m.Close()
 	ctx := context.Background()
 	for i := range 100 {
-		if err := m.Set(ctx, "tmp"+string(rune('a'+i%26))+string(rune('0'+i/26)), []byte("x"), 30*time.Millisecond); err != nil {
+		if err := m.Set(ctx, "tmp"+string(rune('a'+i%26))+string(rune('0'+i/26)), []byte("x"), 300*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,7 +150,7 @@ func (m *Memory) pendingCount() int {
 		s.mu.Lock()
 		n += len(s.pending)
 		for _, b := range s.markers.buckets {
-			n += len(b.m)
+			n += b.t.n
 		}
 		s.mu.Unlock()
 	}
@@ -218,5 +218,35 @@ func TestMemoryEndTurnNotRefused(t *testing.T) {
 	}
 	if v, err := m.Get(ctx, "sess:{1}"); err != nil || len(v) != 16<<10 {
 		t.Fatalf("session after EndTurn: %d bytes, %v", len(v), err)
+	}
+}
+
+func TestHashTable(t *testing.T) {
+	var tb hashTable[uint64]
+	if _, ok := tb.get(5); ok {
+		t.Fatal("empty table found a key")
+	}
+	const n = 10_000
+	for i := range uint64(n) {
+		tb.put(i*0x9e3779b97f4a7c15, i) // includes hash 0, stored as 1
+	}
+	tb.put(0x9e3779b97f4a7c15, 42) // overwrite
+	if tb.n != n {
+		t.Fatalf("n = %d, want %d", tb.n, n)
+	}
+	for i := range uint64(n) {
+		want := i
+		if i == 1 {
+			want = 42
+		}
+		if v, ok := tb.get(i * 0x9e3779b97f4a7c15); !ok || v != want {
+			t.Fatalf("get(%d) = %d, %v; want %d", i, v, ok, want)
+		}
+	}
+	if _, ok := tb.get(12345); ok {
+		t.Fatal("found a key never put")
+	}
+	if len(tb.keys)*3 < tb.n*4 {
+		t.Fatalf("table %d slots for %d keys: over 3/4 full", len(tb.keys), tb.n)
 	}
 }

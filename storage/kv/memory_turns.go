@@ -11,10 +11,11 @@ import (
 // hashBuckets is a compact set of 64-bit key hashes with expiry, for the
 // millions of delivery markers a flood leaves behind: entries are grouped in
 // buckets by expiry, rounded up to the granularity, and a whole bucket is
-// dropped at once when it expires. An entry costs about 11 bytes (a slot of a
-// Go map keyed by uint64, sized from the previous bucket), not a string key
-// and a value slice. A false match needs two keys with equal 64-bit hashes:
-// about 1 in 10^6 over a million markers' lifetime, an accepted risk.
+// dropped at once when it expires. Each bucket is an open-addressing table of
+// uint64 (hashTable), about 11 to 16 bytes an entry — a Go map[uint64]struct{}
+// costs ~38 — instead of a string key and a value slice. A false match needs
+// two keys with equal 64-bit hashes: about 1 in 10^6 over a few million
+// markers' lifetime, an accepted risk.
 type hashBuckets[V any] struct {
 	buckets []hashBucket[V] // ascending by end
 	last    int             // size of the most recently retired bucket, to presize the next
@@ -22,7 +23,7 @@ type hashBuckets[V any] struct {
 
 type hashBucket[V any] struct {
 	end time.Duration // every entry has expired when now >= end
-	m   map[uint64]V
+	t   hashTable[V]
 }
 
 // get returns the live entry for h and its bucket's end.
@@ -32,7 +33,7 @@ func (b *hashBuckets[V]) get(h uint64, now time.Duration) (V, time.Duration, boo
 		if bk.end <= now {
 			continue
 		}
-		if v, ok := bk.m[h]; ok {
+		if v, ok := bk.t.get(h); ok {
 			return v, bk.end, true
 		}
 	}
@@ -47,13 +48,14 @@ func (b *hashBuckets[V]) add(h uint64, v V, exp, width time.Duration) time.Durat
 	i := len(b.buckets)
 	for i > 0 && b.buckets[i-1].end >= end {
 		if b.buckets[i-1].end == end {
-			b.buckets[i-1].m[h] = v
+			b.buckets[i-1].t.put(h, v)
 			return end
 		}
 		i--
 	}
-	bk := hashBucket[V]{end: end, m: make(map[uint64]V, b.last)}
-	bk.m[h] = v
+	bk := hashBucket[V]{end: end}
+	bk.t.init(b.last)
+	bk.t.put(h, v)
 	b.buckets = append(b.buckets, hashBucket[V]{})
 	copy(b.buckets[i+1:], b.buckets[i:])
 	b.buckets[i] = bk
@@ -64,7 +66,7 @@ func (b *hashBuckets[V]) add(h uint64, v V, exp, width time.Duration) time.Durat
 func (b *hashBuckets[V]) drop(now time.Duration) int {
 	n, k := 0, 0
 	for k < len(b.buckets) && b.buckets[k].end <= now {
-		b.last = len(b.buckets[k].m)
+		b.last = b.buckets[k].t.n
 		n += b.last
 		k++
 	}
@@ -73,6 +75,74 @@ func (b *hashBuckets[V]) drop(now time.Duration) int {
 		b.buckets = append(b.buckets[:0], b.buckets[k:]...)
 	}
 	return n
+}
+
+// hashTable is an insert-only open-addressing (linear probing) table keyed by
+// a 64-bit hash, 0 marking an empty slot (a hash of 0 is stored as 1). With
+// V = struct{} a slot costs 8 bytes; it stays between 3/8 and 3/4 full.
+type hashTable[V any] struct {
+	keys []uint64
+	vals []V
+	n    int
+}
+
+func (t *hashTable[V]) init(hint int) {
+	size := 16
+	for size*3/4 < hint {
+		size *= 2
+	}
+	t.keys, t.vals = make([]uint64, size), make([]V, size)
+}
+
+func (t *hashTable[V]) get(h uint64) (V, bool) {
+	var zero V
+	if len(t.keys) == 0 {
+		return zero, false
+	}
+	h = max(h, 1)
+	mask := uint64(len(t.keys) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case h:
+			return t.vals[i], true
+		case 0:
+			return zero, false
+		}
+	}
+}
+
+// put sets h to v, adding it if absent.
+func (t *hashTable[V]) put(h uint64, v V) {
+	if (t.n+1)*4 > len(t.keys)*3 {
+		t.grow()
+	}
+	h = max(h, 1)
+	mask := uint64(len(t.keys) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case h:
+			t.vals[i] = v
+			return
+		case 0:
+			t.keys[i], t.vals[i] = h, v
+			t.n++
+			return
+		}
+	}
+}
+
+func (t *hashTable[V]) grow() {
+	old, oldVals := t.keys, t.vals
+	if len(old) == 0 {
+		t.init(0)
+		return
+	}
+	t.keys, t.vals, t.n = make([]uint64, 2*len(old)), make([]V, 2*len(old)), 0
+	for i, h := range old {
+		if h != 0 {
+			t.put(h, oldVals[i])
+		}
+	}
 }
 
 func (m *Memory) hash(key string) uint64 { return maphash.String(m.hseed, key) }

@@ -240,3 +240,8 @@ func TestRedisTurnRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkRedisCluster(b *testing.B) {
+	c := kvtest.Cluster(b)
+	kvtest.Bench(b, kv.NewRedis(c, kvtest.PrefixOn(b, c)))
+}

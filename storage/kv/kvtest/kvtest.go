@@ -575,7 +575,8 @@ func testPing(t *testing.T, s kv.Store) {
 
 // Bench measures the operations on the callback's hot path: a dedup SetNX, a
 // session Get and Set, and a per-user Lock/unlock, from parallel goroutines
-// on distinct keys.
+// on distinct keys; and, when s implements kv.Turns, a whole message's
+// BeginTurn+EndTurn (claim, lock, two reads; settle, two writes, unlock).
 func Bench(b *testing.B, s kv.Store) {
 	ctx := b.Context()
 	val := []byte(strings.Repeat("s", 256)) // about a serialized session
@@ -636,6 +637,49 @@ func Bench(b *testing.B, s kv.Store) {
 				unlock()
 			}
 		})
+	})
+	if ts, ok := s.(kv.Turns); ok {
+		b.Run("Turn", func(b *testing.B) { benchTurn(b, ts, val) })
+	}
+}
+
+// benchTurn runs one message per iteration: a new delivery of one of 1024
+// members per goroutine (each goroutine has its own members, so they never
+// contend for a member's lock).
+func benchTurn(b *testing.B, s kv.Turns, sess []byte) {
+	ctx := b.Context()
+	var seq, workers atomic.Int64
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	b.RunParallel(func(pb *testing.PB) {
+		w := strconv.FormatInt(workers.Add(1), 10)
+		for pb.Next() {
+			n := seq.Add(1)
+			tag := "{bench" + w + ":" + strconv.FormatInt(n%1024, 10) + "}"
+			msg := run + ":" + strconv.FormatInt(n, 10)
+			a := kv.BeginTurnArgs{
+				MarkerKey: "bench:m:" + tag + msg, MarkerTTL: 2 * time.Second,
+				StateKey: "bench:s:" + tag + msg, ClaimTTL: time.Second,
+				LockKey: "bench:" + tag, LockToken: msg, LockTTL: 10 * time.Second,
+				Reads: []string{"bench:sess:" + tag, "bench:last:" + tag},
+			}
+			st, err := s.BeginTurn(ctx, a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if st.Dup != kv.DupNone || !st.Locked {
+				b.Fatalf("BeginTurn = %+v, want an owned, locked turn", st)
+			}
+			if err := s.EndTurn(ctx, kv.EndTurnArgs{
+				MarkerKey: a.MarkerKey, StateKey: a.StateKey, State: sess[:128], StateTTL: 2 * time.Second,
+				Writes: []kv.Write{
+					{Key: a.Reads[0], Val: sess, TTL: time.Minute},
+					{Key: a.Reads[1], Val: []byte("1700000000"), TTL: time.Minute},
+				},
+				LockKey: a.LockKey, LockToken: a.LockToken,
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
 
