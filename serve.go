@@ -105,7 +105,14 @@ func openKV(ctx context.Context, cfg config.Config, logger *slog.Logger) (kv.Sto
 	if err != nil {
 		return nil, nil, fmt.Errorf("open redis: %w", err)
 	}
-	return kv.NewRedis(rc, cfg.Redis.Prefix), rc.Close, nil
+	store := kv.NewRedis(rc, cfg.Redis.Prefix)
+	// Load the turn scripts on every node now, so that no member's first
+	// message pays an extra round trip for NOSCRIPT.
+	if err := store.LoadScripts(ctx); err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("open redis: %w", err)
+	}
+	return store, rc.Close, nil
 }
 
 // redisLogOnce guards go-redis's package-level logger, which may be set only

@@ -239,6 +239,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	if s := l.plain(envRedisPrefix); s != "" {
+		if strings.ContainsAny(s, "{}") {
+			// Keys carry the member's openid as a Redis Cluster hash tag;
+			// a brace in the prefix would become the tag instead.
+			l.fail(envRedisPrefix, "must not contain { or } (got %q)", s)
+		}
 		c.Redis.Prefix = s
 	}
 
