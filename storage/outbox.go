@@ -240,6 +240,26 @@ func (db *DB) EnqueueMessage(ctx context.Context, m OutboxMessage) (created bool
 	return created, err
 }
 
+// EnqueueBatch enqueues msgs in one transaction of their own (a tool
+// loading many messages at once); it returns how many rows were created.
+func (db *DB) EnqueueBatch(ctx context.Context, msgs []OutboxMessage) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		n = 0
+		for _, m := range msgs {
+			created, err := db.Enqueue(ctx, tx, m)
+			if err != nil {
+				return err
+			}
+			if created {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // MassMessage is broadcast content for many followers (an activity notice).
 type MassMessage struct {
 	// Key identifies the broadcast; batch n is stored as Key+"#n".
