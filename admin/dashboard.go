@@ -27,7 +27,7 @@ type svgChart struct {
 
 // yearChart draws enrolment per year as vertical bars.
 func yearChart(years []int, totals map[int]int) svgChart {
-	c := svgChart{Width: 600, Height: 220}
+	c := svgChart{Width: 420, Height: 200}
 	if len(years) == 0 {
 		c.Empty = true
 		return c
@@ -60,8 +60,8 @@ func unitChart(units []storage.UnitFigures, limit int) svgChart {
 	if len(us) > limit {
 		us = us[:limit]
 	}
-	const rowH, labelW, valueW = 26.0, 150.0, 90.0
-	c := svgChart{Width: 600, Height: rowH*float64(len(us)) + 8}
+	const rowH, labelW, valueW = 24.0, 124.0, 64.0
+	c := svgChart{Width: 420, Height: rowH*float64(len(us)) + 8}
 	if len(us) == 0 || us[0].Members == 0 {
 		c.Empty = true
 		return c
@@ -70,8 +70,8 @@ func unitChart(units []storage.UnitFigures, limit int) svgChart {
 	for i, u := range us {
 		y := 4 + rowH*float64(i)
 		label := []rune(u.Unit)
-		if len(label) > 10 {
-			label = append(label[:9], '…')
+		if len(label) > 9 {
+			label = append(label[:8], '…')
 		}
 		c.Bars = append(c.Bars,
 			svgBar{X: labelW, Y: y + 3, W: scale * float64(u.Members), H: rowH - 8, Class: "bar2",

@@ -66,7 +66,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 		return
 	}
-	s.renderStatus(w, r, he.status, "error", &pageData{Title: errorTitle(he.status), Error: he.msg})
+	s.renderStatus(w, r, he.status, "error", &pageData{Title: errorTitle(he.status), Data: he.msg})
 }
 
 func errorTitle(status int) string {

@@ -187,7 +187,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	s.render(w, r, "password", &pageData{Title: "修改密码"})
+	d := &pageData{Title: "修改密码"}
+	if st := stateFrom(r.Context()); st != nil && st.officer.MustChangePassword {
+		d.Flash = "您的密码由管理员设置，请先设置只有您自己知道的新密码，再继续使用后台。"
+	}
+	s.render(w, r, "password", d)
 }
 
 func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request, p auth.Principal) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"testing"
 	"unicode"
 	"unicode/utf8"
 
@@ -27,15 +28,38 @@ const (
 // MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 10
 
+// hashParams are the argon2id cost parameters of new hashes.
+type hashParams struct {
+	memory, time uint32
+	threads      uint8
+}
+
+var production = hashParams{argonMemory, argonTime, argonThreads}
+
+// newHashParams are what HashPassword uses. Test binaries hash cheaply: under the race
+// detector one production hash takes about a second, and the console's tests log in
+// hundreds of times. Verification always reads the parameters from the hash itself, so
+// this never weakens a stored password.
+var newHashParams = func() hashParams {
+	if testing.Testing() {
+		return hashParams{memory: 64, time: 1, threads: 1}
+	}
+	return production
+}()
+
 // HashPassword returns a PHC-format argon2id hash ($argon2id$v=19$m=…,t=…,p=…$salt$key).
 func HashPassword(password string) (string, error) {
+	return hashWith(password, newHashParams)
+}
+
+func hashWith(password string, p hashParams) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 

@@ -7,20 +7,28 @@ import (
 )
 
 func TestPasswordHash(t *testing.T) {
-	h, err := HashPassword("Gh7!xkq2Lm9p")
+	// The production parameters (HashPassword itself hashes cheaply in test binaries).
+	h, err := hashWith("Gh7!xkq2Lm9p", production)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Errorf("hash format: %s", h)
 	}
+	if fast, _ := HashPassword("Gh7!xkq2Lm9p"); !VerifyPassword(fast, "Gh7!xkq2Lm9p") {
+		t.Error("test-binary hash does not verify")
+	}
 	if !VerifyPassword(h, "Gh7!xkq2Lm9p") {
 		t.Error("right password refused")
 	}
-	if VerifyPassword(h, "Gh7!xkq2Lm9q") || VerifyPassword(h, "") {
+	if VerifyPassword(h, "Gh7!xkq2Lm9q") {
 		t.Error("wrong password accepted")
 	}
-	if h2, _ := HashPassword("Gh7!xkq2Lm9p"); h2 == h {
+	fast, _ := HashPassword("Gh7!xkq2Lm9p")
+	if VerifyPassword(fast, "") {
+		t.Error("empty password accepted")
+	}
+	if h2, _ := HashPassword("Gh7!xkq2Lm9p"); h2 == fast {
 		t.Error("two hashes of one password are equal: no salt?")
 	}
 	for _, bad := range []string{"", "plain", "$argon2id$v=19$m=0,t=1,p=1$AAAA$AAAA", "$argon2i$v=19$m=1024,t=1,p=1$AAAA$AAAA", h[:len(h)-3] + "!!!"} {

@@ -1,0 +1,276 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"unionbot/admin/auth"
+	"unionbot/storage"
+	"unionbot/storage/storagetest"
+)
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium not found (install it: apt-get install -y chromium)")
+	}
+	t.Skip("chromium not found; install it (apt-get install -y chromium) to run the browser test")
+	return ""
+}
+
+// seedRoster gives the dashboard something to draw: several units, three enrolment years,
+// some members bound.
+func seedRoster(t *testing.T, e *env) {
+	t.Helper()
+	units := []string{"城关镇工会", "银湖食品公司工会", "桃园建设公司工会", "县人民医院工会", "第一中学工会", "红星机械厂工会"}
+	family := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+	given := []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞"}
+	var recs []storage.MemberRecord
+	n := 0
+	for ui, u := range units {
+		for i := range 4 + 3*ui {
+			n++
+			years := []int{2026}
+			if i%2 == 0 {
+				years = []int{2024, 2025, 2026}
+			} else if i%3 == 0 {
+				years = []int{2025}
+			}
+			recs = append(recs, storage.MemberRecord{
+				MemberNo: fmt.Sprintf("GH%08d", n), Name: string(family[n%len(family)]) + given[(n*7)%len(given)],
+				IDNumber: fmt.Sprintf("3301021985%02d%02d%03d%d", 1+n%12, 1+n%28, n, n%10), Phone: fmt.Sprintf("139%08d", n*7919),
+				UnitName: u, MutualAidYears: years,
+			})
+		}
+	}
+	out, err := e.db.UpsertMembers(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+	}
+	for i := 1; i <= n; i += 3 {
+		m, _ := e.db.MemberByNo(t.Context(), fmt.Sprintf("GH%08d", i))
+		if err := e.db.BindMember(t.Context(), m.ID, fmt.Sprintf("o-seed-%d", i), storage.AuditEntry{Actor: "member:o-seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestConsoleInBrowser drives the console in a real headless Chromium, one browser for the
+// whole test, and saves a screenshot of every page at 390 px and 1366 px wide into
+// $UNIONBOT_SCREENSHOTS (a temporary folder when unset).
+func TestConsoleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	path := chromium(t)
+	e := newEnv(t, storagetest.Embedded(t), memStore(t))
+	seedRoster(t, e)
+	e.bindA1("o-browser-a1")
+	e.officer("chief", []auth.Role{auth.RoleAdmin}, 0)
+	e.officer("clerk", []auth.Role{auth.RoleReviewer}, e.unitA.ID)
+	e.officer("victim", []auth.Role{auth.RoleViewer}, 0)
+	base := e.srv.URL
+
+	shots := os.Getenv("UNIONBOT_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	)
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx)
+	defer cancelC()
+	ctx, cancelT := context.WithTimeout(ctx, 75*time.Second)
+	defer cancelT()
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	// shot saves the current page at both widths, the whole page long.
+	shot := func(name string) {
+		t.Helper()
+		for _, size := range [][2]int64{{390, 844}, {1366, 768}} {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Sleep(50*time.Millisecond)); err != nil {
+				t.Fatalf("viewport %v: %v", size, err)
+			}
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatalf("screenshot %s: %v", name, err)
+			}
+			if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%s-%d.png", name, size[0])), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// No page may be wider than the screen (horizontal scrolling of the page itself).
+			wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wide {
+				t.Errorf("%s at %d px: the page is wider than the screen", name, size[0])
+			}
+		}
+	}
+	login := func(user, pass string) {
+		t.Helper()
+		do("login as "+user,
+			chromedp.Navigate(base+"/admin/login"),
+			chromedp.WaitVisible(chromedp.CSS("#username")),
+			chromedp.SetValue(chromedp.CSS("#username"), user),
+			chromedp.SetValue(chromedp.CSS("#password"), pass),
+			chromedp.Click(chromedp.CSS("#login-submit")),
+		)
+	}
+
+	do("start", chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
+	shot("login")
+
+	// Wrong password, then the right one.
+	login("chief", "not-the-password")
+	do("wrong password", chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	if got := text("#login-error"); !strings.Contains(got, "用户名或密码不正确") {
+		t.Errorf("wrong password message: %q", got)
+	}
+	login("chief", testPassword)
+	do("dashboard", chromedp.WaitVisible(chromedp.CSS("#stat-members")))
+	if got := text("#stat-members"); got != "72" { // 69 seeded, A1 A2 B1 (N1 has no unit)
+		t.Errorf("members on the dashboard: %s, want 72", got)
+	}
+	shot("dashboard")
+
+	// Member search by exact name, then the detail page.
+	do("member search",
+		chromedp.Navigate(base+"/admin/members"),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+	)
+	shot("members-empty")
+	do("search by name",
+		chromedp.SetValue(chromedp.CSS("#q"), "张三"),
+		chromedp.Submit(chromedp.CSS("#q")),
+		chromedp.WaitVisible(`//table[@id="members"]//a[.="A1"]`),
+	)
+	do("search by unit",
+		chromedp.Navigate(base+"/admin/members?unit="+"%E5%9F%8E%E5%85%B3%E9%95%87%E5%B7%A5%E4%BC%9A"),
+		chromedp.WaitVisible(chromedp.CSS(`#members`)),
+	)
+	shot("members")
+	do("member detail",
+		chromedp.Navigate(base+"/admin/members/A1"),
+		chromedp.WaitVisible(chromedp.CSS("#binding-state")),
+	)
+	if got := text("main"); !strings.Contains(got, "1101**********123X") || strings.Contains(got, "11010119900307123X") || !strings.Contains(got, "已绑定") {
+		t.Errorf("member detail: %q", got)
+	}
+	do("issue a binding code", chromedp.Click(chromedp.CSS("#issue-code")), chromedp.WaitVisible(chromedp.CSS("#binding-code")))
+	shot("member")
+	do("unbind with a reason",
+		chromedp.SetValue(chromedp.CSS("#reason"), "本人更换微信号，电话核实"),
+		chromedp.Click(chromedp.CSS("#unbind")),
+		chromedp.WaitVisible(chromedp.CSS(".notice.ok")),
+	)
+	if got := text("#binding-state"); !strings.Contains(got, "未绑定") {
+		t.Errorf("after unbind: %q", got)
+	}
+
+	// Admin pages.
+	do("audit", chromedp.Navigate(base+"/admin/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))
+	if got := text("#audit"); !strings.Contains(got, "解除绑定") || !strings.Contains(got, "officer:chief") {
+		t.Errorf("audit page: %q", got)
+	}
+	shot("audit")
+	do("officers", chromedp.Navigate(base+"/admin/officers"), chromedp.WaitVisible(chromedp.CSS("#officers")))
+	shot("officers")
+	do("officer", chromedp.Click(`//table[@id="officers"]//a[.="clerk"]`), chromedp.WaitVisible(chromedp.CSS("#reset-password")))
+	shot("officer")
+	do("password page", chromedp.Navigate(base+"/admin/password"), chromedp.WaitVisible(chromedp.CSS("#current")))
+	shot("password")
+
+	// A cross-origin form posting into the console is refused, even with a valid-looking token.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<form id="f" method="post" action="%s/admin/members/A2/unlock-binding"><input name="csrf" value="x"></form>
+<script>document.getElementById('f').submit()</script>`, base)
+	}))
+	defer evil.Close()
+	before, _ := e.db.AuditLog(t.Context(), storage.AuditFilter{Action: "binding.unlock"})
+	do("cross-origin post", chromedp.Navigate(evil.URL), chromedp.WaitVisible(`//*[contains(., "跨站请求已被拒绝")]`))
+	if after, _ := e.db.AuditLog(t.Context(), storage.AuditFilter{Action: "binding.unlock"}); len(after) != len(before) {
+		t.Error("a cross-origin POST changed something")
+	}
+
+	// Logout.
+	do("logout", chromedp.Navigate(base+"/admin/"), chromedp.Click(chromedp.CSS(`button.linkbtn`)), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
+	do("after logout", chromedp.Navigate(base+"/admin/members"), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
+
+	// A unit's reviewer: no officers page, no other unit's member by URL.
+	login("clerk", testPassword)
+	do("clerk dashboard", chromedp.WaitVisible(chromedp.CSS("#stat-members")))
+	do("clerk officers", chromedp.Navigate(base+"/admin/officers"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := text("main"); !strings.Contains(got, "没有权限") {
+		t.Errorf("reviewer on the officers page: %q", got)
+	}
+	shot("forbidden")
+	do("clerk other unit", chromedp.Navigate(base+"/admin/members/B1"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := text("main"); !strings.Contains(got, "未找到") || strings.Contains(got, "王五") {
+		t.Errorf("unit A reviewer on unit B's member: %q", got)
+	}
+	shot("not-found")
+	do("clerk own member", chromedp.Navigate(base+"/admin/members/A2"), chromedp.WaitVisible(chromedp.CSS("#binding-state")))
+	do("clerk logout", chromedp.Click(chromedp.CSS(`button.linkbtn`)), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
+
+	// Throttling: the tenth failure locks logins and says why (here the address reaches its
+	// limit first: the wrong password above came from the same browser).
+	for i := range 10 {
+		login("victim", fmt.Sprintf("wrong-%d-password", i))
+		do("failed login", chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	}
+	login("victim", testPassword)
+	do("throttled", chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	if got := text("#login-error"); !strings.Contains(got, "次数过多") || !strings.Contains(got, "15 分钟后再试") {
+		t.Errorf("throttle message: %q", got)
+	}
+	shot("login-throttled")
+	t.Logf("screenshots in %s", shots)
+}
