@@ -198,7 +198,15 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	if err := svc.SeedDefaults(ctx); err != nil {
 		return nil, fmt.Errorf("seed defaults: %w", err)
 	}
-	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL, Sealer: cipher, Forms: a.db})
+	// Sessions and kept replies are sealed when they leave the process (Redis
+	// is not where personal data may sit in clear); in the in-process store
+	// they sit beside the key that would seal them, so sealing would only
+	// cost CPU and memory.
+	var sealer bot.Sealer
+	if len(cfg.Redis.Addrs) > 0 {
+		sealer = cipher
+	}
+	engine := bot.New(bot.Deps{Store: a.kv, Router: router, Logger: logger, SessionTTL: cfg.SessionTTL, Sealer: sealer, Forms: a.db})
 	a.callback = wx.NewCallback(wx.CallbackOptions{
 		WeChat: wc, Engine: engine, Pusher: sender, Logger: logger, ReplyTimeout: cfg.ReplyTimeout,
 		Observe: newCallbackMetrics(a.registry),
