@@ -30,6 +30,23 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// RequestIDOf is the id of r: the one WithRequest gave it, else (a handler
+// served without WithRequest, as in tests) a sane X-Request-Id or a new one.
+func RequestIDOf(r *http.Request) string {
+	if id := RequestID(r.Context()); id != "" {
+		return id
+	}
+	return headerID(r)
+}
+
+// headerID is a sane X-Request-Id from a proxy, else a fresh id.
+func headerID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && isToken(id) {
+		return id
+	}
+	return newID()
+}
+
 // Logger returns the request's logger (carrying request_id), or fallback
 // outside a request.
 func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
@@ -45,10 +62,7 @@ func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 // follow one request through every log line it caused.
 func WithRequest(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 || !isToken(id) {
-			id = newID()
-		}
+		id := headerID(r)
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
 		ctx = context.WithValue(ctx, keyLogger, logger.With("request_id", id))

@@ -3,8 +3,6 @@ package wx
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -192,10 +190,7 @@ type request struct {
 // ServeHTTP answers one WeChat callback and logs one line for it (request_id,
 // open_id, msg_type, event, duration, outcome; never content).
 func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rq := &request{id: web.RequestID(r.Context()), start: time.Now()}
-	if rq.id == "" { // served without web.WithRequest (tests)
-		rq.id = requestID(r)
-	}
+	rq := &request{id: web.RequestIDOf(r), start: time.Now()}
 	rq.deadline = rq.start.Add(c.replyTimeout)
 	rq.openID = clip(r.URL.Query().Get("openid")) // unverified: capped
 	rq.logger = c.logger.With("request_id", rq.id)
@@ -535,23 +530,4 @@ func toInput(m *message.MixMessage) bot.Input {
 		}
 	}
 	return in
-}
-
-// requestID takes a sane X-Request-Id or makes one.
-func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && isToken(id) {
-		return id
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func isToken(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
