@@ -86,6 +86,9 @@ func New(d Deps) *Bot {
 	}
 	ss := NewSessions(d.Store, d.SessionTTL, d.Sealer)
 	ss.now = d.Now
+	if d.Router != nil && d.Router.now == nil {
+		d.Router.now = d.Now // one clock for session times and form idleness
+	}
 	return &Bot{
 		store:    d.Store,
 		turns:    turns,
@@ -215,7 +218,11 @@ func (b *Bot) converse(ctx context.Context, in Input, values [][]byte) (Reply, S
 	if values[readSession] == nil && values[readSeen] == nil {
 		// Neither a session nor a message in the last 49 hours: a member
 		// back after a long pause, a new one, or a kv store that lost its
-		// data. Only then is the durable note of an open form consulted.
+		// data. Only then are the drafts of durable forms and the durable
+		// note of an open form consulted.
+		if rep, ok := b.router.RestoreDraft(ctx, &s); ok {
+			return rep, s, before
+		}
 		if rep, ok := b.lostForm(ctx, in.OpenID); ok {
 			return rep, s, before
 		}
@@ -249,6 +256,9 @@ func (b *Bot) endWrites(ctx context.Context, s Session) []kv.Write {
 		// conversation resumes from the previous step.
 		b.logger.ErrorContext(ctx, "save session", "open_id", s.OpenID, "err", err)
 	} else if ok {
+		if keep := b.router.SessionKeep(&s); w.Val != nil && keep > w.TTL {
+			w.TTL = keep // a durable form outlives the session TTL
+		}
 		ws = append(ws, w)
 	}
 	seen := strconv.AppendInt(nil, b.now().Unix(), 10)

@@ -154,7 +154,8 @@ func TestFormBackAndCancel(t *testing.T) {
 	tb.say(t, "o1", "20")
 	mustContain(t, tb.say(t, "o1", "返回"), "请输入年龄")
 	mustContain(t, tb.say(t, "o1", "21"), "姓名:王六 年龄:21")
-	mustContain(t, tb.say(t, "o1", "取消"), "已取消「登记」")
+	mustContain(t, tb.say(t, "o1", "取消"), "确定不办「登记」了吗")
+	mustContain(t, tb.say(t, "o1", "是"), "已取消「登记」")
 	mustContain(t, tb.say(t, "o1", "张三"), "FALLBACK")
 	if len(tb.submitted) != 0 {
 		t.Fatal("cancelled form was submitted")

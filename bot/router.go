@@ -4,10 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
+	"unionbot/parse"
 	"unionbot/pii"
 )
 
@@ -26,6 +31,13 @@ type Router struct {
 	fallback  HandlerFunc
 	interrupt func(ctx context.Context, s *Session, in Input) (Reply, bool)
 	safe      map[string]bool // routes answerable without the kv store (degraded.go)
+
+	// Forms that need more than the session (drafts.go, photos.go).
+	drafts     DraftStore
+	photos     PhotoStore
+	strayHint  string
+	idle, keep time.Duration
+	now        func() time.Time
 }
 
 type prefixRoute struct {
@@ -65,7 +77,7 @@ func (r *Router) Intent(name string, h HandlerFunc, keywords ...string) {
 func (r *Router) Form(f *Form, keywords ...string) {
 	r.forms[f.Name] = f
 	r.Intent(f.Name, func(ctx context.Context, s *Session, _ Input) (Reply, error) {
-		return f.start(ctx, s)
+		return r.startForm(ctx, s, f)
 	}, keywords...)
 }
 
@@ -108,7 +120,10 @@ func (r *Router) Run(ctx context.Context, name string, s *Session, in Input) (Re
 // UserErrors are logged here and turned into a kind sentence; the session keeps
 // whatever the member had entered.
 func (r *Router) Route(ctx context.Context, s *Session, in Input) (Reply, error) {
+	ctx = withClock(ctx, r.clock)
+	before, step, data := s.Form, s.Step, maps.Clone(s.Data)
 	rep, err := r.route(ctx, s, in)
+	r.keepDraft(ctx, s, before, step, data)
 	if err == nil {
 		return rep, nil
 	}
@@ -127,20 +142,24 @@ func (r *Router) route(ctx context.Context, s *Session, in Input) (Reply, error)
 	}
 	f := r.forms[s.Form]
 	if s.Form != "" && f == nil {
-		s.Form, s.Step, s.Data = "", 0, nil // form removed by an upgrade
+		s.Form, s.Step, s.Data, s.Edit, s.Pending = "", 0, nil, false, "" // form removed by an upgrade
+	}
+	cmd := ""
+	if in.Kind == KindText {
+		cmd = NormalizeCommand(in.Text)
+	}
+	if f != nil && in.Kind == KindText && r.idleResume(ctx, s, f) {
+		// Back after a pause in a durable form: continue or start over?
+		if resumeWords[cmd] || cancelWords[cmd] {
+			return r.resumeAnswer(ctx, s, f, in, cmd)
+		}
+		return Text(f.prompt(ctx, s)), nil
 	}
 	if in.Kind != KindText {
-		if f != nil && s.Step < len(f.Steps) && f.Steps[s.Step].Media && in.MediaID != "" {
-			return r.formAnswer(ctx, s, f, in, in.MediaID)
-		}
-		if f != nil {
-			return Text(msgTextPlease + "\n\n" + f.prompt(s)), nil
-		}
-		return r.runFallback(ctx, s, in)
+		return r.routeMedia(ctx, s, f, in)
 	}
-	cmd := NormalizeCommand(in.Text)
 	if f != nil {
-		if rep, ok, err := r.formControl(ctx, s, f, cmd); ok {
+		if rep, ok, err := r.formControl(ctx, s, f, in, cmd); ok {
 			return rep, err
 		}
 	}
@@ -149,7 +168,10 @@ func (r *Router) route(ctx context.Context, s *Session, in Input) (Reply, error)
 	}
 	if f != nil {
 		if s.Step >= len(f.Steps) {
-			return Text(f.prompt(s)), nil
+			return Text(f.prompt(ctx, s)), nil
+		}
+		if f.Steps[s.Step].Photos {
+			return r.photoText(ctx, s, f, in)
 		}
 		return r.formAnswer(ctx, s, f, in, pii.HalfWidth(strings.TrimSpace(in.Text)))
 	}
@@ -161,21 +183,109 @@ func (r *Router) route(ctx context.Context, s *Session, in Input) (Reply, error)
 	return r.runFallback(ctx, s, in)
 }
 
-// formControl handles the words that steer a form.
-func (r *Router) formControl(ctx context.Context, s *Session, f *Form, cmd string) (Reply, bool, error) {
-	switch cmd {
-	case "取消", "退出", "不办了", "算了":
-		f.end(s)
-		return Text(fmt.Sprintf(msgCancelled, f.Title)), true, nil
-	case "返回", "上一步":
-		return f.back(s), true, nil
-	case "确认", "提交", "确定":
+// Words that steer a form.
+var (
+	cancelWords  = map[string]bool{"取消": true, "退出": true, "不办了": true, "算了": true}
+	backWords    = map[string]bool{"返回": true, "上一步": true}
+	confirmWords = map[string]bool{"确认": true, "提交": true, "确定": true}
+	resumeWords  = map[string]bool{"继续": true, "接着填": true, "继续填": true, "重新开始": true, "从头填": true,
+		"重填": true, "重新填": true, "从头开始": true}
+	editRe = regexp.MustCompile(`^(?:修改|改)\s*第?\s*(\d{1,2})\s*(?:项|条|个)?$`)
+)
+
+// formControl handles the words that steer a form and the answers to the
+// form's own pending questions.
+func (r *Router) formControl(ctx context.Context, s *Session, f *Form, in Input, cmd string) (Reply, bool, error) {
+	switch s.Pending {
+	case pendingResume:
+		rep, err := r.resumeAnswer(ctx, s, f, in, cmd)
+		return rep, true, err
+	case pendingCancel:
+		yes, ok := parse.YesNo(cmd)
+		switch {
+		case (ok && yes) || cancelWords[cmd]:
+			f.end(s)
+			return Text(fmt.Sprintf(msgCancelled, f.Title)), true, nil
+		case ok && !yes:
+			s.Pending = ""
+			return Text(msgGoOn + "\n\n" + f.prompt(ctx, s)), true, nil
+		}
+		s.Pending = "" // the member moved on: read the message as usual
+	}
+	switch {
+	case cancelWords[cmd]:
+		if !f.askBeforeCancel(s) {
+			f.end(s)
+			return Text(fmt.Sprintf(msgCancelled, f.Title)), true, nil
+		}
+		s.Pending = pendingCancel
+		return Text(f.prompt(ctx, s)), true, nil
+	case backWords[cmd]:
+		return f.back(ctx, s), true, nil
+	case confirmWords[cmd]:
 		if s.Step >= len(f.Steps) {
 			rep, err := f.submit(ctx, s)
 			return rep, true, err
 		}
 	}
+	if m := editRe.FindStringSubmatch(cmd); m != nil && f.labelled() {
+		if s.Step < len(f.Steps) && !s.Edit {
+			return Text(msgEditLater + "\n\n" + f.prompt(ctx, s)), true, nil
+		}
+		n, _ := strconv.Atoi(m[1])
+		s.Step, s.Edit = len(f.Steps), false
+		return f.edit(ctx, s, n), true, nil
+	}
 	return Reply{}, false, nil
+}
+
+// routeMedia answers an image, a voice note without recognition, a video…:
+// a photo step takes images, a Media step its medium; a photo anywhere else
+// is kept for a day and the member told what to do with photos.
+func (r *Router) routeMedia(ctx context.Context, s *Session, f *Form, in Input) (Reply, error) {
+	if f != nil && in.Kind == KindImage {
+		s.Pending = "" // a photo answers neither yes/no: the member went on
+	}
+	if f != nil && s.Pending == "" && s.Step < len(f.Steps) && in.MediaID != "" {
+		switch st := &f.Steps[s.Step]; {
+		case st.Photos && in.Kind == KindImage:
+			return r.photoImage(ctx, s, f, in)
+		case st.Media:
+			return r.formAnswer(ctx, s, f, in, in.MediaID)
+		}
+	}
+	if in.Kind == KindImage && in.MediaID != "" && r.photos != nil {
+		return r.strayPhoto(ctx, s, f, in)
+	}
+	if f != nil {
+		return Text(msgTextPlease + "\n\n" + f.prompt(ctx, s)), nil
+	}
+	return r.runFallback(ctx, s, in)
+}
+
+// keepDraft writes the draft of a durable form when the message changed its
+// answers or step, and removes it when the form ended (submitted or
+// abandoned; a form left for another one keeps its draft for later).
+func (r *Router) keepDraft(ctx context.Context, s *Session, before string, step int, data map[string]string) {
+	f := r.forms[before]
+	if !r.durable(f) {
+		if g := r.forms[s.Form]; r.durable(g) && s.Form != before && s.Pending == "" && g.answered(s) {
+			r.saveDraft(ctx, s, g) // a draft taken up again after a lost session
+		}
+		return
+	}
+	switch {
+	case s.Form == "":
+		r.dropDraft(ctx, s.OpenID, f)
+	case s.Form != before:
+		// Switched to another form: this draft stays for later.
+	case s.Step != step || !maps.Equal(s.Data, data):
+		if f.answered(s) {
+			r.saveDraft(ctx, s, f)
+		} else {
+			r.dropDraft(ctx, s.OpenID, f)
+		}
+	}
 }
 
 // runIntent runs a command typed (or clicked) by the member. Inside a form, a
@@ -186,14 +296,14 @@ func (r *Router) runIntent(ctx context.Context, s *Session, f *Form, name string
 		return r.intents[name](ctx, s, in)
 	}
 	if name == f.Name {
-		return Text(fmt.Sprintf(msgAlreadyInForm, f.Title) + "\n\n" + f.prompt(s)), nil
+		return Text(fmt.Sprintf(msgAlreadyInForm, f.Title) + "\n\n" + f.prompt(ctx, s)), nil
 	}
 	if next, isForm := r.forms[name]; isForm {
 		// start replaces the current form only when the new one may begin;
 		// a refusal leaves the member where they were.
-		rep, err := next.start(ctx, s)
+		rep, err := r.startForm(ctx, s, next)
 		if msg, ok := UserMessage(err); ok {
-			return r.resume(s, f, Text(msg)), nil
+			return r.resume(ctx, s, f, Text(msg)), nil
 		}
 		if err != nil {
 			return Reply{}, err
@@ -204,18 +314,27 @@ func (r *Router) runIntent(ctx context.Context, s *Session, f *Form, name string
 	if err != nil {
 		return Reply{}, err
 	}
-	return r.resume(s, f, rep), nil
+	return r.resume(ctx, s, f, rep), nil
 }
 
 // resume appends the pending question of the form to an off-topic answer.
-func (r *Router) resume(s *Session, f *Form, rep Reply) Reply {
+func (r *Router) resume(ctx context.Context, s *Session, f *Form, rep Reply) Reply {
 	if s.Form != f.Name { // the handler ended or switched the form itself
 		return rep
 	}
-	return Text(strings.TrimSpace(rep.Text + "\n\n" + fmt.Sprintf(msgResumeForm, f.Title) + f.prompt(s)))
+	return Text(strings.TrimSpace(rep.Text + "\n\n" + fmt.Sprintf(msgResumeForm, f.Title) + f.prompt(ctx, s)))
 }
 
+// questionRe spots a question typed where a free-text answer was expected
+// ("医院" steps accept anything, so the interrupt hook is asked first).
+var questionRe = regexp.MustCompile(`[?？]|吗$|呢$|怎么|多久|为什么|什么时候|能不能|可不可以|如何|几天`)
+
 func (r *Router) formAnswer(ctx context.Context, s *Session, f *Form, in Input, value string) (Reply, error) {
+	if st := f.Steps[s.Step]; st.Check == nil && !st.Media && r.interrupt != nil && in.Kind == KindText && questionRe.MatchString(value) {
+		if ans, ok := r.interrupt(ctx, s, in); ok {
+			return r.resume(ctx, s, f, ans), nil
+		}
+	}
 	rep, err := f.answer(ctx, s, value)
 	if err == nil {
 		return rep, nil
@@ -226,10 +345,10 @@ func (r *Router) formAnswer(ctx context.Context, s *Session, f *Form, in Input, 
 	}
 	if r.interrupt != nil && in.Kind == KindText {
 		if ans, ok := r.interrupt(ctx, s, in); ok {
-			return r.resume(s, f, ans), nil
+			return r.resume(ctx, s, f, ans), nil
 		}
 	}
-	return Text(reason + "\n\n" + f.prompt(s)), nil
+	return Text(reason + "\n\n" + f.prompt(ctx, s)), nil
 }
 
 func (r *Router) routeEvent(ctx context.Context, s *Session, in Input) (Reply, error) {

@@ -64,6 +64,12 @@ type Session struct {
 	Form   string            `json:"form,omitempty"` // active form name, "" when idle
 	Step   int               `json:"step,omitempty"` // index into the form's steps; len(steps) = summary/confirm
 	Data   map[string]string `json:"data,omitempty"` // answers collected by the active form
+	// Edit is set while answering a field chosen at the summary (修改 N):
+	// the answer returns to the summary.
+	Edit bool `json:"edit,omitempty"`
+	// Pending is a question the form asked before going on: "cancel"
+	// (abandon? yes/no) or "resume" (continue or start over).
+	Pending string `json:"pending,omitempty"`
 	// Vars holds small non-form state that must survive to the next message,
 	// such as the FAQ entries just offered for picking by number.
 	Vars    map[string]string `json:"vars,omitempty"`
