@@ -1,7 +1,9 @@
 package admin_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -9,8 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"unionbot/admin"
 	"unionbot/admin/auth"
 	"unionbot/storage"
+	"unionbot/storage/storagetest"
 )
 
 func TestConsoleSessions(t *testing.T) {
@@ -282,3 +286,48 @@ func TestLoginThrottle(t *testing.T) {
 var regexpTemp = regexp.MustCompile(`class="code-value">([^<]+)<`)
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSecureCookieBehindHTTPS: with an https public URL the session cookie is Secure.
+func TestSecureCookieBehindHTTPS(t *testing.T) {
+	db := storagetest.Embedded(t)
+	e := newEnv(t, db, memStore(t))
+	e.officer("chief", []auth.Role{auth.RoleAdmin}, 0)
+	mux := http.NewServeMux()
+	admin.New(admin.Deps{DB: db, KV: e.kv, Logger: quiet, PublicURL: "https://union.example"}).Mount(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	token := csrfField.FindSubmatch(body)
+	var loginCookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "unionbot_login" {
+			loginCookie = c
+		}
+	}
+	if token == nil || loginCookie == nil || !loginCookie.Secure {
+		t.Fatalf("login form: token %v, cookie %+v", token != nil, loginCookie)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/admin/login", strings.NewReader(url.Values{
+		"username": {"chief"}, "password": {testPassword}, "csrf": {string(token[1])}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: loginCookie.Name, Value: loginCookie.Value})
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var sess *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "unionbot_admin" {
+			sess = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || sess == nil || !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode {
+		t.Errorf("session cookie behind https: %d %+v", resp.StatusCode, sess)
+	}
+}
