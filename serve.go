@@ -51,6 +51,7 @@ type app struct {
 	registry *prometheus.Registry
 	baseURL  string           // how this process reaches itself
 	delivery *delivery.Worker // serve_delivery.go
+	router   *bot.Router      // forms maintenance (serve_forms.go)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -191,6 +192,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	}
 
 	router := bot.NewRouter(logger)
+	useForms(router, a.db, sender)
+	a.router = router
 	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName})
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
@@ -443,6 +446,7 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	waitDelivery := a.runDelivery(ctx)
+	go a.runFormMaintenance(ctx, a.router)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.DebugAddr != "" {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // A durable form (a mutual-aid claim) keeps its answers here as well as in the
@@ -121,6 +123,13 @@ type DraftReminder struct {
 // reminded since their last answer, and marks them reminded: each draft is
 // returned once, even with several replicas asking at once.
 func (db *DB) DraftsToRemind(ctx context.Context, idle, keep time.Duration, limit int) ([]DraftReminder, error) {
+	return db.RemindDrafts(ctx, idle, keep, limit, nil)
+}
+
+// RemindDrafts is DraftsToRemind that also enqueues msg(draft) for each draft
+// it hands out, in the transaction that marks the draft reminded: a reminder
+// is marked sent only with its message on the outbox. msg may be nil.
+func (db *DB) RemindDrafts(ctx context.Context, idle, keep time.Duration, limit int, msg func(DraftReminder) OutboxMessage) ([]DraftReminder, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -138,17 +147,31 @@ WHERE reminded_at IS NULL AND updated_at <= ? AND updated_at > ? ORDER BY update
 	}
 	var out []DraftReminder
 	for _, r := range rows {
-		// Only the replica whose update takes the row reminds; a draft
-		// answered meanwhile (updated_at moved) is not reminded.
-		res, err := db.w.ExecContext(ctx, `UPDATE form_drafts SET reminded_at = ?
+		d := DraftReminder{OpenID: r.OpenID, Form: r.Form, Updated: r.Updated.UTC(), Expires: r.Updated.UTC().Add(keep)}
+		took := false
+		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+			// Only the replica whose update takes the row reminds; a draft
+			// answered meanwhile (updated_at moved) is not reminded.
+			res, err := tx.ExecContext(ctx, `UPDATE form_drafts SET reminded_at = ?
 WHERE open_id = ? AND form = ? AND reminded_at IS NULL AND updated_at = ?`, now, r.OpenID, r.Form, utc(r.Updated))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil || n != 1 {
+				return err
+			}
+			took = true
+			if msg != nil {
+				_, err = db.Enqueue(ctx, tx, msg(d))
+			}
+			return err
+		})
 		if err != nil {
 			return out, fmt.Errorf("mark draft reminded: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return out, fmt.Errorf("mark draft reminded: %w", err)
-		} else if n == 1 {
-			out = append(out, DraftReminder{OpenID: r.OpenID, Form: r.Form, Updated: r.Updated.UTC(), Expires: r.Updated.UTC().Add(keep)})
+		if took {
+			out = append(out, d)
 		}
 	}
 	return out, nil

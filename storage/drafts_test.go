@@ -171,3 +171,43 @@ func TestMedia(t *testing.T) {
 		}
 	})
 }
+
+func TestRemindDraftsEnqueuesWithTheMark(t *testing.T) {
+	eachWithClock(t, func(t *testing.T, db *storage.DB, now *time.Time) {
+		ctx := t.Context()
+		start := *now
+		idle, keep := 6*24*time.Hour, 7*24*time.Hour
+		if err := db.SaveFormDraft(ctx, "oR", "claim", 1, map[string]string{"k": "v"}, start); err != nil {
+			t.Fatal(err)
+		}
+		*now = start.Add(idle + time.Hour)
+		msg := func(d storage.DraftReminder) storage.OutboxMessage {
+			return storage.OutboxMessage{Key: "draft:" + d.OpenID + ":" + d.Form, Kind: "draft_reminder",
+				OpenID: d.OpenID, Content: storage.OutboxContent{Text: "提醒"}}
+		}
+		got, err := db.RemindDrafts(ctx, idle, keep, 10, msg)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("remind = %v, %v", got, err)
+		}
+		row, err := db.OutboxByKey(ctx, "draft:oR:claim")
+		if err != nil || row.OpenID != "oR" || row.Content.Text != "提醒" {
+			t.Fatalf("outbox row = %+v, %v", row, err)
+		}
+		// A failing enqueue (a key too long for the outbox) leaves the draft
+		// unreminded, to be tried again.
+		if err := db.SaveFormDraft(ctx, "oS", "claim", 1, map[string]string{"k": "v"}, start); err != nil {
+			t.Fatal(err)
+		}
+		bad := func(d storage.DraftReminder) storage.OutboxMessage {
+			m := msg(d)
+			m.Key = strings.Repeat("k", 300)
+			return m
+		}
+		if _, err := db.RemindDrafts(ctx, idle, keep, 10, bad); err == nil {
+			t.Fatal("an enqueue that fails must fail the reminder")
+		}
+		if got, err := db.RemindDrafts(ctx, idle, keep, 10, msg); err != nil || len(got) != 1 || got[0].OpenID != "oS" {
+			t.Fatalf("retry = %v, %v", got, err)
+		}
+	})
+}
