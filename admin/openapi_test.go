@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"unionbot/admin"
 	"unionbot/admin/auth"
+	"unionbot/storage"
 	"unionbot/storage/storagetest"
 )
 
@@ -116,5 +118,37 @@ func TestOpenAPI(t *testing.T) {
 		if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
 			t.Errorf("%s: answer does not match docs/openapi.yaml: %v\n%s", name, err, body)
 		}
+	}
+}
+
+// TestAPIPaging: the largest page size still says where the next page starts.
+func TestAPIPaging(t *testing.T) {
+	e := newEnv(t, storagetest.Embedded(t), memStore(t))
+	tok := e.token("adm", []auth.Role{auth.RoleAdmin}, 0)
+	seen := map[string]bool{}
+	cursor := ""
+	for range 10 {
+		code, body := e.api("GET", "/api/v1/members?limit=3&cursor="+cursor, tok, nil)
+		if code != 200 {
+			t.Fatalf("page: %d %v", code, body)
+		}
+		for _, it := range body["items"].([]any) {
+			seen[it.(map[string]any)["member_no"].(string)] = true
+		}
+		next, _ := body["next"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(seen) != 4 {
+		t.Errorf("paged through %d members, want 4", len(seen))
+	}
+	for i := range 505 {
+		e.db.AddAudit(t.Context(), storage.AuditEntry{Actor: "test", Action: "test.fill", Subject: strconv.Itoa(i)})
+	}
+	code, body := e.api("GET", "/api/v1/audit?limit=500", tok, nil)
+	if code != 200 || len(body["items"].([]any)) != 500 || body["next"] == nil {
+		t.Errorf("a full page of 500 has no next: %d, %d items, next %v", code, len(body["items"].([]any)), body["next"])
 	}
 }

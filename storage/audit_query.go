@@ -17,7 +17,7 @@ type AuditFilter struct {
 	Subject  string    // exact, e.g. "member:42"
 	Since    time.Time // at or after
 	BeforeID int64     // cursor: only entries with a smaller id
-	Limit    int       // default 50, at most 500
+	Limit    int       // default 50, at most 1000
 }
 
 // AuditLog returns the entries f selects, newest first.
@@ -26,7 +26,7 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, 500)
+	limit = min(limit, 1000)
 	var where []string
 	var args []any
 	if f.Actor != "" {

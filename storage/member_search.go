@@ -26,7 +26,7 @@ type MemberQuery struct {
 	Text    string // a member number or a full name
 	UnitID  int64  // 0: any unit
 	AfterID int64  // cursor: only members with a larger id
-	Limit   int    // at most this many (default 50, at most 200)
+	Limit   int    // at most this many (default 50, at most 1000)
 }
 
 const nameIndexBatch = 1000
@@ -80,7 +80,7 @@ func (db *DB) SearchMembers(ctx context.Context, q MemberQuery) ([]Member, error
 	if limit <= 0 {
 		limit = 50
 	}
-	limit = min(limit, 200)
+	limit = min(limit, 1000)
 	var where []string
 	var args []any
 	if text := strings.TrimSpace(q.Text); text != "" {
