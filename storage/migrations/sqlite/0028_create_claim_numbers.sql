@@ -1,0 +1,4 @@
+CREATE TABLE claim_numbers (
+    day TEXT NOT NULL PRIMARY KEY,
+    last INTEGER NOT NULL
+) WITHOUT ROWID;
