@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -20,31 +21,34 @@ func (m *Memory) size() int {
 }
 
 func TestMemoryJanitorSweeps(t *testing.T) {
-	m := newMemory(20 * time.Millisecond)
-	defer m.Close()
-	ctx := context.Background()
-	for i := range 100 {
-		if err := m.Set(ctx, "tmp"+string(rune('a'+i%26))+string(rune('0'+i/26)), []byte("x"), 300*time.Millisecond); err != nil {
+	// In a synctest bubble the janitor's ticker and the store's clock are
+	// the bubble's: the test waits exactly as long as the TTL, however
+	// loaded the machine is.
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemory(20 * time.Millisecond)
+		defer m.Close()
+		ctx := context.Background()
+		for i := range 100 {
+			if err := m.Set(ctx, "tmp"+string(rune('a'+i%26))+string(rune('0'+i/26)), []byte("x"), 300*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Set(ctx, "keep", []byte("x"), 0); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := m.Set(ctx, "keep", []byte("x"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if n := m.size(); n != 101 {
-		t.Fatalf("size = %d, want 101", n)
-	}
-	// Nobody reads the expired keys: only the janitor can reclaim them.
-	deadline := time.Now().Add(5 * time.Second)
-	for m.size() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("janitor left %d keys, want 1", m.size())
+		if n := m.size(); n != 101 {
+			t.Fatalf("size = %d, want 101", n)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := m.Get(ctx, "keep"); err != nil {
-		t.Fatalf("janitor removed a live key: %v", err)
-	}
+		// Nobody reads the expired keys: only the janitor can reclaim them.
+		time.Sleep(300*time.Millisecond + 2*20*time.Millisecond)
+		synctest.Wait()
+		if n := m.size(); n != 1 {
+			t.Fatalf("janitor left %d keys, want 1", n)
+		}
+		if _, err := m.Get(ctx, "keep"); err != nil {
+			t.Fatalf("janitor removed a live key: %v", err)
+		}
+	})
 }
 
 func TestMemoryCloseIdempotent(t *testing.T) {
@@ -107,40 +111,39 @@ func TestMemoryMarkersBounded(t *testing.T) {
 }
 
 func TestMemoryMarkerBucketsReclaimed(t *testing.T) {
-	m := NewMemory(WithMarkerGranularity(10 * time.Millisecond))
-	defer m.Close()
-	ctx := context.Background()
-	const n = 500
-	// Long enough that a loaded machine inserts them all before any expires.
-	const ttl = 500 * time.Millisecond
-	for i := range n {
-		a := turnArgs(i)
-		a.MarkerTTL, a.ClaimTTL, a.LockTTL = ttl, ttl, ttl
-		if _, err := m.BeginTurn(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 0 { // half settle, half die: pending entries must go too
-			e := endArgs(a, "r")
-			e.StateTTL = ttl
-			if err := m.EndTurn(ctx, e); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		m := NewMemory(WithMarkerGranularity(10 * time.Millisecond))
+		defer m.Close()
+		ctx := context.Background()
+		const n = 500
+		const ttl = 500 * time.Millisecond
+		for i := range n {
+			a := turnArgs(i)
+			a.MarkerTTL, a.ClaimTTL, a.LockTTL = ttl, ttl, ttl
+			if _, err := m.BeginTurn(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 0 { // half settle, half die: pending entries must go too
+				e := endArgs(a, "r")
+				e.StateTTL = ttl
+				if err := m.EndTurn(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := m.Set(ctx, "nonce-free:"+strconv.Itoa(i), []byte("x"), ttl); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := m.Set(ctx, "nonce-free:"+strconv.Itoa(i), []byte("x"), ttl); err != nil {
-			t.Fatal(err)
+		if got := m.markers.Load(); got != n {
+			t.Fatalf("markers = %d, want %d", got, n)
 		}
-	}
-	if got := m.markers.Load(); got != n {
-		t.Fatalf("markers = %d, want %d", got, n)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for m.markers.Load() != 0 || m.used.Load() != 0 || m.pendingCount() != 0 {
-		if time.Now().After(deadline) {
+		time.Sleep(ttl + 3*10*time.Millisecond)
+		synctest.Wait()
+		if m.markers.Load() != 0 || m.used.Load() != 0 || m.pendingCount() != 0 {
 			t.Fatalf("after expiry: markers %d, bytes %d, pending %d; want all 0",
 				m.markers.Load(), m.used.Load(), m.pendingCount())
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	})
 }
 
 func (m *Memory) pendingCount() int {
