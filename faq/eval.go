@@ -63,6 +63,7 @@ type Report struct {
 
 	Confident        int // lines (of any kind) answered Confident
 	ConfidentCorrect int // of those, answered with the expected entry
+	ConfidentWrong   int // of those, answered with another entry (or any entry for an irrelevant line)
 
 	Middling int // lines answered Middling
 
@@ -77,6 +78,17 @@ func (r Report) Top1Accuracy() float64 { return ratio(r.Top1, r.Answerable) }
 
 // Top3Accuracy is Top3 / Answerable.
 func (r Report) Top3Accuracy() float64 { return ratio(r.Top3, r.Answerable) }
+
+// Total is the number of lines.
+func (r Report) Total() int { return r.Answerable + r.Irrelevant }
+
+// DirectRate is the share of answerable lines answered Confident with the
+// expected entry: the member got the right answer without picking from a list.
+func (r Report) DirectRate() float64 { return ratio(r.ConfidentCorrect, r.Answerable) }
+
+// WrongRate is the share of all lines answered Confident with a wrong entry
+// (for an irrelevant line, any entry): the member got a wrong answer.
+func (r Report) WrongRate() float64 { return ratio(r.ConfidentWrong, r.Total()) }
 
 // ConfidentPrecision is the share of Confident answers that were right.
 func (r Report) ConfidentPrecision() float64 { return ratio(r.ConfidentCorrect, r.Confident) }
@@ -93,7 +105,8 @@ func ratio(a, b int) float64 {
 
 // String formats the headline figures.
 func (r Report) String() string {
-	return fmt.Sprintf("top1 %.3f (%d/%d)  top3 %.3f (%d/%d)  confident precision %.3f (%d/%d)  middling %d  rejection %.3f (%d/%d)",
+	return fmt.Sprintf("direct %.3f (%d/%d)  wrong %.3f (%d/%d)  top1 %.3f (%d/%d)  top3 %.3f (%d/%d)  confident precision %.3f (%d/%d)  middling %d  rejection %.3f (%d/%d)",
+		r.DirectRate(), r.ConfidentCorrect, r.Answerable, r.WrongRate(), r.ConfidentWrong, r.Total(),
 		r.Top1Accuracy(), r.Top1, r.Answerable, r.Top3Accuracy(), r.Top3, r.Answerable,
 		r.ConfidentPrecision(), r.ConfidentCorrect, r.Confident, r.Middling,
 		r.RejectionAccuracy(), r.Rejected, r.Irrelevant)
@@ -113,6 +126,8 @@ func Evaluate(ix *Index, cases []EvalCase) Report {
 			r.Confident++
 			if c.Expected != 0 && first == c.Expected {
 				r.ConfidentCorrect++
+			} else {
+				r.ConfidentWrong++
 			}
 		case Middling:
 			r.Middling++

@@ -175,10 +175,50 @@ func logMisses(t *testing.T, r Report) {
 }
 
 // Blind-set floors: the one run, made after tuning had finished, reached top-1
-// 50/55 = 0.909, top-3 54/55 = 0.982, confident precision 31/31; floors are
-// those figures less about two points. Do not tune the matcher on its misses.
+// 50/55 = 0.909, top-3 54/55 = 0.982, confident precision 31/31. With the
+// issue-8 thresholds (Confident from 0.20 with a 0.10 margin) it answers 37 of
+// 55 directly and 2 of 60 wrongly (39 confident, 37 right); floors are those
+// figures less about two points. Do not tune the matcher on its misses.
 const (
 	blindFloorTop1     = 0.89
 	blindFloorTop3     = 0.96
-	blindFloorConfPrec = 0.95
+	blindFloorConfPrec = 0.92
 )
+
+// TestColloquialSet scores testdata/colloquial.tsv, the spoken, dialect and
+// misspelt phrasings the lexicon was built against (so: a tuning set).
+// Reached: direct 157/165, wrong 0/175, top-1 162/165.
+func TestColloquialSet(t *testing.T) {
+	seed := mustSeed(t)
+	cases := loadCases(t, "testdata/colloquial.tsv")
+	checkHeldOut(t, seed, cases)
+	r := Evaluate(NewIndex(seed), cases)
+	t.Log(r)
+	logMisses(t, r)
+	check(t, "colloquial direct", r.DirectRate(), 0.93)
+	check(t, "colloquial top-1", r.Top1Accuracy(), 0.96)
+	checkAtMost(t, "colloquial wrong", r.WrongRate(), 0.01)
+}
+
+// TestHeldOutSet scores testdata/heldout.tsv, written with colloquial.tsv
+// before the lexicon and threshold work and scored once at the end (issue 8:
+// 90/110 direct, 1/120 wrong, top-1 104/110). The floors sit about two lines
+// under that, and at the issue's 2 % for wrong answers. Its misses are not
+// logged on purpose: do not tune on them; write new lines into colloquial.tsv.
+func TestHeldOutSet(t *testing.T) {
+	seed := mustSeed(t)
+	cases := loadCases(t, "testdata/heldout.tsv")
+	checkHeldOut(t, seed, cases)
+	r := Evaluate(NewIndex(seed), cases)
+	t.Log(r)
+	check(t, "held-out direct", r.DirectRate(), 0.80)
+	check(t, "held-out top-1", r.Top1Accuracy(), 0.92)
+	checkAtMost(t, "held-out wrong", r.WrongRate(), 0.02)
+}
+
+func checkAtMost(t *testing.T, what string, got, ceiling float64) {
+	t.Helper()
+	if got > ceiling {
+		t.Errorf("%s %.3f is above the ceiling %.3f", what, got, ceiling)
+	}
+}

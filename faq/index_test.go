@@ -88,7 +88,7 @@ func TestLevelFromScores(t *testing.T) {
 	}{
 		{nil, None},
 		{[]Result{{1, p.none - 0.01}}, None},
-		{[]Result{{1, p.none + 0.01}}, Middling},
+		{[]Result{{1, p.none + 0.01}, {2, p.none}}, Middling}, // no margin
 		{[]Result{{1, p.confident}}, Confident},
 		{[]Result{{1, p.confident + 0.2}, {2, p.confident + 0.2 - p.confidentMargin/2}}, Middling}, // too close
 		{[]Result{{1, p.confident + 0.2}, {2, p.confident + 0.2 - p.confidentMargin - 0.01}}, Confident},

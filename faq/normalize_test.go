@@ -9,7 +9,7 @@ func TestNormalize(t *testing.T) {
 		{"你好！😀 互助金怎么申请呢？？", "互助怎么申请"},
 		{"會費怎麼交", "会费怎么交"},
 		{"公会费多少", "会费多少"},               // typo, then synonym
-		{"报互助经要啥", "报互助要什么"},            // homophone typo
+		{"报互助经要啥", "报销互助要什么"},           // homophone typo
 		{"老板拖欠工资咋办", "单位欠薪怎么办"},         // base words and phrase synonym
 		{"农民工能入会吗", "农民工能入会"},           // 农民工 must not become 农农民工
 		{"我是打工的", "我是农民工"},              // ... while the variant still maps

@@ -1,0 +1,67 @@
+package faq
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+//go:embed lexicon.tsv
+var lexiconTSV string
+
+// lexicon is lexicon.tsv parsed: canonical → variants per pass, and the
+// question tails longest first.
+type lexicon struct {
+	groups map[string]map[string][]string
+	tails  []string
+}
+
+var lexiconPasses = map[string]bool{"typo": true, "word": true, "synonym": true, "phrase": true, "filler": true, "tail": true}
+
+// parseLexicon reads lines of pass<TAB>canonical<TAB>variant|variant|…;
+// blank lines and # comments are skipped.
+func parseLexicon(text string) (lexicon, error) {
+	lx := lexicon{groups: map[string]map[string][]string{}}
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || !lexiconPasses[f[0]] {
+			return lexicon{}, fmt.Errorf("lexicon line %d: want pass<TAB>canonical<TAB>variants with a known pass", n+1)
+		}
+		pass, canon := f[0], strings.TrimSpace(f[1])
+		var variants []string
+		for _, v := range strings.Split(f[2], "|") {
+			if v = strings.TrimSpace(v); v != "" {
+				variants = append(variants, v)
+			}
+		}
+		if pass == "tail" {
+			lx.tails = append(lx.tails, variants...)
+			continue
+		}
+		if canon == "" && pass != "filler" {
+			return lexicon{}, fmt.Errorf("lexicon line %d: empty canonical word", n+1)
+		}
+		if lx.groups[pass] == nil {
+			lx.groups[pass] = map[string][]string{}
+		}
+		lx.groups[pass][canon] = append(lx.groups[pass][canon], variants...)
+	}
+	sort.SliceStable(lx.tails, func(i, j int) bool {
+		return utf8.RuneCountInString(lx.tails[i]) > utf8.RuneCountInString(lx.tails[j])
+	})
+	return lx, nil
+}
+
+func mustLexicon(text string) lexicon {
+	lx, err := parseLexicon(text)
+	if err != nil {
+		panic("faq: " + err.Error())
+	}
+	return lx
+}
