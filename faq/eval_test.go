@@ -187,7 +187,7 @@ const (
 
 // TestColloquialSet scores testdata/colloquial.tsv, the spoken, dialect and
 // misspelt phrasings the lexicon was built against (so: a tuning set).
-// Reached: direct 157/165, wrong 0/175, top-1 162/165.
+// Reached: direct 154/165, wrong 0/175, top-1 161/165.
 func TestColloquialSet(t *testing.T) {
 	seed := mustSeed(t)
 	cases := loadCases(t, "testdata/colloquial.tsv")
