@@ -1,0 +1,6 @@
+CREATE TABLE wx_tags (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    followers INTEGER NOT NULL DEFAULT 0,
+    synced_at DATETIME NOT NULL
+);
