@@ -89,37 +89,43 @@ const maxDays = 3650
 
 // Validate reports the first problem of r, nil when the rules can be applied.
 func (r Rules) Validate() error {
+	// if-chains rather than a tagless switch, here and in Check and Days: the mutation
+	// tester sees case expressions as uncovered, and these are the lines that must be right.
 	bad := func(format string, a ...any) error { return &RulesError{fmt.Sprintf(format, a...)} }
-	switch {
-	case r.WaitingDays < 0 || r.WaitingDays > maxDays:
+	if r.WaitingDays < 0 || r.WaitingDays > maxDays {
 		return bad("观察期天数须在 0 到 %d 之间", maxDays)
-	case r.ClaimWindowDays < 0 || r.ClaimWindowDays > maxDays:
+	}
+	if r.ClaimWindowDays < 0 || r.ClaimWindowDays > maxDays {
 		return bad("申领期限天数须在 0 到 %d 之间", maxDays)
-	case r.AllowanceMaxDays < 0 || r.AllowanceMaxDays > maxDays:
+	}
+	if r.AllowanceMaxDays < 0 || r.AllowanceMaxDays > maxDays {
 		return bad("住院补贴最多天数须在 0 到 %d 之间", maxDays)
-	case r.Deductible < 0, r.PerClaimCap < 0, r.PerYearCap < 0, r.MinPerStay < 0:
+	}
+	if r.Deductible < 0 || r.PerClaimCap < 0 || r.PerYearCap < 0 || r.MinPerStay < 0 {
 		return bad("起付线、封顶金额和最低金额不能为负数")
-	case len(r.Bands) == 0:
+	}
+	if len(r.Bands) == 0 {
 		return bad("至少需要一个报销段")
 	}
 	var prev Fen
 	for i, b := range r.Bands {
 		last := i == len(r.Bands)-1
-		switch {
-		case b.RatioPct < 0 || b.RatioPct > 100:
+		if b.RatioPct < 0 || b.RatioPct > 100 {
 			return bad("第 %d 段的报销比例须在 0 到 100 之间", i+1)
-		case b.UpTo == 0 && !last:
+		}
+		if b.UpTo == 0 && !last {
 			return bad("只有最后一段可以不设上限")
-		case b.UpTo != 0 && b.UpTo <= prev:
+		}
+		if b.UpTo != 0 && b.UpTo <= prev {
 			return bad("第 %d 段的上限须高于前一段", i+1)
 		}
 		prev = b.UpTo
 	}
 	for i, t := range r.Allowance {
-		switch {
-		case t.PerDay < 0:
+		if t.PerDay < 0 {
 			return bad("住院补贴第 %d 档的每日金额不能为负数", i+1)
-		case t.MinYears < 0 || (i > 0 && t.MinYears <= r.Allowance[i-1].MinYears):
+		}
+		if t.MinYears < 0 || (i > 0 && t.MinYears <= r.Allowance[i-1].MinYears) {
 			return bad("住院补贴各档的会龄须从小到大、互不相同")
 		}
 	}
@@ -198,14 +204,16 @@ func (r Rules) Check(c Case, cover Cover) Refusal {
 	if enrolled.IsZero() {
 		enrolled = cover.CoverFrom
 	}
-	switch {
-	case dis < adm:
+	if dis < adm {
 		return RefusedDates
-	case adm < day(cover.CoverFrom) || adm > day(cover.CoverTo):
+	}
+	if adm < day(cover.CoverFrom) || adm > day(cover.CoverTo) {
 		return RefusedNotCovered
-	case adm < day(enrolled)+int64(r.WaitingDays):
+	}
+	if adm < day(enrolled)+int64(r.WaitingDays) {
 		return RefusedWaiting
-	case day(c.FiledOn) > day(cover.CoverTo)+int64(r.ClaimWindowDays):
+	}
+	if day(c.FiledOn) > day(cover.CoverTo)+int64(r.ClaimWindowDays) {
 		return RefusedWindowClosed
 	}
 	return ""
@@ -279,13 +287,10 @@ func (r Rules) perDay(years int) Fen {
 // when discharge is before admission.
 func Days(admitted, discharged time.Time) int {
 	d := day(discharged) - day(admitted)
-	switch {
-	case d < 0:
+	if d < 0 {
 		return 0
-	case d == 0:
-		return 1
 	}
-	return int(d)
+	return int(max(d, 1))
 }
 
 // YearsBetween is the number of full years from since to at (0 when since is zero or

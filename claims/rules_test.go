@@ -137,6 +137,24 @@ func TestEstimate(t *testing.T) {
 			name: "the example rules", rules: ExampleRules(), c: hospital("2026-03-01", "2026-03-11", Yuan(6000)), cover: cover2026,
 			want: Estimate{Amount: Yuan(3300), Base: Yuan(6000), FromBands: Yuan(3100), Days: 10, PerDay: Yuan(20), Allowance: Yuan(200)},
 		},
+		{
+			// no caps at all: 6900 as in the first case, whatever was paid before.
+			name: "no caps", rules: func() Rules { r := testRules; r.PerClaimCap, r.PerYearCap = 0, 0; return r }(),
+			c: hospital("2026-03-01", "2026-03-11", Yuan(12500)), cover: withPaid(cover2026, Yuan(1000000)),
+			want: Estimate{Amount: Yuan(6900), Base: Yuan(12000), FromBands: Yuan(6700), Days: 10, PerDay: Yuan(20), Allowance: Yuan(200)},
+		},
+		{
+			// a per-claim cap of exactly the amount does not mark the estimate capped.
+			name: "exactly the per-claim cap", rules: func() Rules { r := testRules; r.PerClaimCap = Yuan(6900); return r }(),
+			c: hospital("2026-03-01", "2026-03-11", Yuan(12500)), cover: cover2026,
+			want: Estimate{Amount: Yuan(6900), Base: Yuan(12000), FromBands: Yuan(6700), Days: 10, PerDay: Yuan(20), Allowance: Yuan(200)},
+		},
+		{
+			// one fen under: capped.
+			name: "a fen over the per-claim cap", rules: func() Rules { r := testRules; r.PerClaimCap = Yuan(6900) - 1; return r }(),
+			c: hospital("2026-03-01", "2026-03-11", Yuan(12500)), cover: cover2026,
+			want: Estimate{Amount: Yuan(6900) - 1, Base: Yuan(12000), FromBands: Yuan(6700), Days: 10, PerDay: Yuan(20), Allowance: Yuan(200), Capped: CapPerClaim},
+		},
 		{name: "discharge before admission", rules: testRules, c: hospital("2026-03-02", "2026-03-01", Yuan(100)), cover: cover2026, want: Estimate{Refusal: RefusedDates}},
 		{name: "admitted before the cover", rules: testRules, c: hospital("2025-12-31", "2026-01-05", Yuan(100)), cover: cover2026, want: Estimate{Refusal: RefusedNotCovered}},
 		{name: "admitted after the cover", rules: testRules, c: hospital("2027-01-01", "2027-01-05", Yuan(100)), cover: cover2026, want: Estimate{Refusal: RefusedNotCovered}},

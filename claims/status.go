@@ -182,14 +182,16 @@ func (e *DetailsError) Message() string { return e.Msg }
 // corrected keeps its amount), a reason for rejected and payment_failed, what is missing for
 // need_more, the payment reference for paid. Details a transition does not use are ignored.
 func Check(from, to Status, d Details) error {
-	switch {
-	case to == Approved && from == Reviewing && d.Amount <= 0:
+	if to == Approved && from == Reviewing && d.Amount <= 0 {
 		return &DetailsError{"审核通过须填写大于零的核定金额"}
-	case (to == Rejected || to == PaymentFailed) && blank(d.Reason):
+	}
+	if (to == Rejected || to == PaymentFailed) && blank(d.Reason) {
 		return &DetailsError{"须填写原因"}
-	case to == NeedMore && blank(d.Missing):
+	}
+	if to == NeedMore && blank(d.Missing) {
 		return &DetailsError{"须写明需要补充的材料"}
-	case to == Paid && blank(d.PaymentRef):
+	}
+	if to == Paid && blank(d.PaymentRef) {
 		return &DetailsError{"须填写银行流水号"}
 	}
 	return nil
