@@ -20,6 +20,15 @@ var apiRoutes = []apiRoute{
 	{"POST", "/api/v1/members/{member_no}/binding-code", (*Server).apiBindingCode},
 	{"POST", "/api/v1/members/{member_no}/unbind", (*Server).apiUnbind},
 	{"GET", "/api/v1/audit", (*Server).apiAudit},
+	{"GET", "/api/v1/claims", (*Server).apiListClaims},
+	{"GET", "/api/v1/claims/{number}", (*Server).apiClaim},
+	{"POST", "/api/v1/claims/{number}/transitions", (*Server).apiClaimTransition},
+	{"GET", "/api/v1/claim-rules", (*Server).apiClaimRules},
+	{"PUT", "/api/v1/claim-rules", (*Server).apiSaveClaimRules},
+	{"POST", "/api/v1/payments/results", (*Server).apiPaymentResults},
+	{"GET", "/api/v1/stats/yearly", (*Server).apiYearlyStats},
+	{"GET", "/api/v1/stats/public-list", (*Server).apiPublicList},
+	{"PUT", "/api/v1/premiums", (*Server).apiSetPremium},
 }
 
 // APIRoutes returns "METHOD /pattern" of every API route, for tests and docs.

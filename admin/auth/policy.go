@@ -51,6 +51,12 @@ const (
 	HelpBinding    Action = "members.binding" // unlock, issue a binding code, unbind
 	ReadAudit      Action = "audit.read"
 	ManageOfficers Action = "officers.manage"
+
+	ReadClaims       Action = "claims.read"       // the queue, a claim with its photos
+	TransitionClaims Action = "claims.transition" // which transition is claims.Transition's call
+	RecordPayments   Action = "claims.payments"   // the bank's result file, the payment list
+	ReadClaimStats   Action = "claims.stats"      // yearly figures and the 公示 list
+	ManageClaimRules Action = "claims.rules"      // the union's payout rules and premiums
 )
 
 // rule is who may do an action: any of roles, and, when county is set, only principals
@@ -71,6 +77,14 @@ var policy = map[Action]rule{
 	// admins read it.
 	ReadAudit:      {roles: []Role{RoleAdmin}, county: true},
 	ManageOfficers: {roles: []Role{RoleAdmin}},
+	// Claims hold medical details: those who review, pay or oversee them read them.
+	ReadClaims:       {roles: []Role{RoleAdmin, RoleReviewer, RoleFinance, RoleViewer}},
+	TransitionClaims: {roles: []Role{RoleAdmin, RoleReviewer, RoleFinance}},
+	// Separation of duties: only finance marks payments.
+	RecordPayments: {roles: []Role{RoleFinance}},
+	ReadClaimStats: {roles: everyone},
+	// The rules and premiums are the county union's.
+	ManageClaimRules: {roles: []Role{RoleAdmin}, county: true},
 }
 
 // Can reports whether p's roles (and level) allow act at all, whatever the record.

@@ -1,0 +1,195 @@
+package admin
+
+// The bank's result file (CSV or XLSX: 申请编号, 结果 成功/失败, 流水号, 原因) marks approved
+// claims paid or payment_failed, row by row, as finance.
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"unionbot/admin/auth"
+	"unionbot/claims"
+	"unionbot/storage"
+	"unionbot/web"
+)
+
+// maxPaymentFile bounds the uploaded result file.
+const maxPaymentFile = 5 << 20
+
+// paymentRowError is one refused row of the result file.
+type paymentRowError struct {
+	Row    int    `json:"row"`
+	Number string `json:"number"`
+	Reason string `json:"reason"`
+}
+
+// paymentReport is the answer of POST /api/v1/payments/results.
+type paymentReport struct {
+	Paid      int               `json:"paid"`
+	Failed    int               `json:"failed"`
+	Unchanged int               `json:"unchanged"` // already recorded so (the same file sent again)
+	Rejected  []paymentRowError `json:"rejected"`
+}
+
+// paymentColumns are the headers of the result file, Chinese first, with English aliases.
+var paymentColumns = map[string][]string{
+	"number": {"申请编号", "number"},
+	"result": {"结果", "result"},
+	"ref":    {"流水号", "payment_ref"},
+	"reason": {"原因", "reason"},
+}
+
+func (s *Server) apiPaymentResults(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := auth.Authorize(p, auth.RecordPayments, auth.NoRecord); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxPaymentFile+64<<10)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		s.fail(w, r, userErr(http.StatusBadRequest, "bad_file", "请以 multipart 表单字段 file 上传银行回盘文件（CSV 或 XLSX，不超过 5 MB）。"))
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxPaymentFile+1))
+	if err != nil || len(data) > maxPaymentFile {
+		s.fail(w, r, userErr(http.StatusBadRequest, "bad_file", "文件无法读取或超过 5 MB。"))
+		return
+	}
+	rows, err := readTable(data)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	report, err := s.applyPayments(r, p, rows)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	web.JSON(w, http.StatusOK, report)
+}
+
+// readTable reads the first sheet of an XLSX file or a CSV file (UTF-8 with or without BOM,
+// or GBK/GB18030 as Chinese banks write them).
+func readTable(data []byte) ([][]string, error) {
+	bad := userErr(http.StatusBadRequest, "bad_file", "文件不是可读取的 CSV 或 XLSX 表格。")
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		f, err := excelize.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, bad
+		}
+		defer f.Close()
+		rows, err := f.GetRows(f.GetSheetName(0))
+		if err != nil {
+			return nil, bad
+		}
+		return rows, nil
+	}
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if !utf8.Valid(data) {
+		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+		if err != nil {
+			return nil, bad
+		}
+		data = dec
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, bad
+	}
+	return rows, nil
+}
+
+// applyPayments finds the header among the first rows and applies every row after it.
+func (s *Server) applyPayments(r *http.Request, p auth.Principal, rows [][]string) (paymentReport, error) {
+	rep := paymentReport{Rejected: []paymentRowError{}}
+	header, col := -1, map[string]int{}
+	for i := 0; i < len(rows) && i < 5 && header < 0; i++ {
+		found := map[string]int{}
+		for j, cell := range rows[i] {
+			for key, names := range paymentColumns {
+				for _, n := range names {
+					if strings.EqualFold(strings.TrimSpace(cell), n) {
+						found[key] = j
+					}
+				}
+			}
+		}
+		if _, ok := found["number"]; ok {
+			if _, ok := found["result"]; ok {
+				header, col = i, found
+			}
+		}
+	}
+	if header < 0 {
+		return rep, userErr(http.StatusBadRequest, "bad_file", "文件缺少「申请编号」和「结果」列。")
+	}
+	cell := func(row []string, key string) string {
+		j, ok := col[key]
+		if !ok || j >= len(row) {
+			return ""
+		}
+		return strings.TrimSpace(row[j])
+	}
+	for i := header + 1; i < len(rows); i++ {
+		row := rows[i]
+		number, result := cell(row, "number"), cell(row, "result")
+		if number == "" && result == "" {
+			continue
+		}
+		line := i + 1
+		reject := func(reason string) {
+			rep.Rejected = append(rep.Rejected, paymentRowError{Row: line, Number: number, Reason: reason})
+		}
+		var req storage.TransitionRequest
+		switch result {
+		case "成功":
+			req = storage.TransitionRequest{To: claims.Paid, Role: claims.RoleFinance, Details: claims.Details{PaymentRef: cell(row, "ref")}}
+		case "失败":
+			req = storage.TransitionRequest{To: claims.PaymentFailed, Role: claims.RoleFinance, Details: claims.Details{Reason: cell(row, "reason")}}
+		default:
+			reject("结果应为「成功」或「失败」")
+			continue
+		}
+		c, err := s.db.ClaimByNumber(r.Context(), number)
+		if err == nil {
+			err = auth.Authorize(p, auth.RecordPayments, c.UnitID)
+		}
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, auth.ErrNotFound) {
+			reject("未找到该申请，或它不在您的管辖范围内")
+			continue
+		}
+		if err != nil {
+			return rep, err
+		}
+		if c.Status == req.To && (req.To != claims.Paid || c.PaymentRef == req.Details.PaymentRef) {
+			rep.Unchanged++
+			continue
+		}
+		if _, err := s.db.TransitionClaim(r.Context(), number, req, s.auditFor(r, p)); err != nil {
+			var he *httpError
+			if errors.As(claimErr(err), &he) {
+				reject(strings.TrimSuffix(he.msg, "。"))
+				continue
+			}
+			return rep, err
+		}
+		if req.To == claims.Paid {
+			rep.Paid++
+		} else {
+			rep.Failed++
+		}
+	}
+	return rep, nil
+}
