@@ -1,0 +1,549 @@
+package storage_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"unionbot/internal/testclock"
+	"unionbot/legalaid"
+	"unionbot/storage"
+	"unionbot/storage/storagetest"
+)
+
+// legalFixture is one subtest's view of a shared database: its own clock on its own day
+// (so case numbers start at 1) and its own requesters (openids under a prefix).
+type legalFixture struct {
+	db     *storage.DB
+	clock  *testclock.Clock
+	member storage.Member // rec(1), 第1基层工会
+	prefix string
+}
+
+func (f *legalFixture) o(s string) string { return f.prefix + s }
+
+func newLegalFixture(t *testing.T, db *storage.DB) *legalFixture {
+	t.Helper()
+	f := &legalFixture{clock: testclock.New(nov24)}
+	f.db = db.WithClock(f.clock.Now)
+	upsert(t, f.db, rec(1))
+	f.member = memberByNo(t, f.db, rec(1).MemberNo)
+	return f
+}
+
+// TestLegalStorage runs the legal-aid storage tests on one database per backend (a fresh
+// MariaDB database costs seconds); each subtest lives on its own day with its own people.
+func TestLegalStorage(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *legalFixture)
+	}{
+		{"queue and scoping", legalLegalQueueAndScoping}, // first: it lists every case
+		{"submit", legalSubmitLegalCase},
+		{"concurrent numbering", legalConcurrentLegalSubmissionsNumbering},
+		{"lifecycle", legalLegalCaseLifecycle},
+		{"decline", legalDeclineLegalCase},
+		{"concurrent transitions", legalConcurrentLegalTransitions},
+		{"crisis", legalCrisisCases},
+		{"assign and notes", legalAssignAndNotes},
+		{"satisfaction", legalLegalSatisfaction},
+	}
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		base := newLegalFixture(t, db)
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				day := nov24.AddDate(0, 0, 2*i)
+				f := &legalFixture{db: db, clock: testclock.New(day), member: base.member, prefix: fmt.Sprintf("t%d-", i)}
+				f.db = db.WithClock(f.clock.Now)
+				tc.fn(t, f)
+			})
+		}
+	})
+}
+
+func legalInput(openID string) storage.LegalCaseInput {
+	return storage.LegalCaseInput{
+		OpenID: openID, Type: legalaid.WageArrears, Stage: legalaid.NotStarted, Employer: "银湖建筑工程有限公司",
+		Workplace: "旗开发区工地", Workers: 23, Amount: 4200000, HasAmount: true,
+		Description: "干了八个月，老板一直拖着不结工资。\n包工头电话打不通。", ContactName: "李春生",
+		ContactPhone: "13912345678", ContactTime: "晚上7点以后",
+	}
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+var officerAudit = storage.AuditEntry{Actor: "officer:wangli", RequestID: "req-1"}
+
+func memberAuditOf(openID string) storage.AuditEntry {
+	return storage.AuditEntry{Actor: "member:" + openID}
+}
+
+func legalSubmitLegalCase(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		photo, _, err := f.db.SaveMedia(ctx, f.o("oWorker"), "image/jpeg", []byte("payslip"), f.clock.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := legalInput(f.o("oWorker"))
+		in.Evidence = []int64{photo}
+		in.SubmitToken = "tok-1"
+		c, created, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf("oWorker"))
+		if err != nil || !created {
+			t.Fatalf("SubmitLegalCase: %v %v", created, err)
+		}
+		day := f.clock.Now().In(cst).Format("20060102")
+		if c.Number != "FY"+day+"-0001" || c.Status != legalaid.Submitted || c.Version != 1 || c.UnitID != 0 ||
+			c.MemberID != 0 || c.Urgent || c.Workers != 23 || !c.HasAmount || c.Amount != 4200000 {
+			t.Fatalf("case %+v", c)
+		}
+		if c.ContactName != "李春生" || c.ContactPhone != "13912345678" || c.ContactPhoneMasked != "139****5678" ||
+			!strings.Contains(c.Description, "包工头") || c.ContactTime != "晚上7点以后" {
+			t.Fatalf("personal fields %+v", c)
+		}
+		if len(c.Evidence) != 1 || c.Evidence[0].MediaID != photo {
+			t.Fatalf("evidence %+v", c.Evidence)
+		}
+		if m, err := f.db.MediaByID(ctx, photo); err != nil || !m.ExpiresAt.IsZero() {
+			t.Fatalf("evidence photo not kept: %+v %v", m.ExpiresAt, err)
+		}
+		if len(c.Events) != 1 || c.Events[0].To != legalaid.Submitted {
+			t.Fatalf("events %+v", c.Events)
+		}
+		// Idempotent by token.
+		again, created, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf("oWorker"))
+		if err != nil || created || again.Number != c.Number {
+			t.Fatalf("second submit: %v %v %v", again.Number, created, err)
+		}
+		// A member's case carries their unit; the day's sequence goes on.
+		in2 := legalInput(f.o("oM"))
+		in2.MemberID, in2.HasAmount = f.member.ID, false
+		c2, _, err := f.db.SubmitLegalCase(ctx, in2, memberAuditOf("oM"))
+		if err != nil || c2.Number != "FY"+day+"-0002" || c2.UnitID != f.member.UnitID || c2.MemberNo != f.member.MemberNo || c2.HasAmount {
+			t.Fatalf("member case %+v %v", c2, err)
+		}
+		// Another's photo cannot be evidence.
+		in3 := legalInput(f.o("oOther"))
+		in3.Evidence = []int64{photo}
+		if _, _, err := f.db.SubmitLegalCase(ctx, in3, memberAuditOf("oOther")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("another's photo: %v", err)
+		}
+		// The next day starts at 1 again (China time).
+		f.clock.Set(time.Date(2026, 11, 24, 16, 0, 0, 0, time.UTC).AddDate(0, 0, int(f.clock.Now().Sub(nov24).Hours()/24))) // 00:00 next day in China
+		c4, _, err := f.db.SubmitLegalCase(ctx, legalInput(f.o("oX")), memberAuditOf("oX"))
+		if err != nil || c4.Number != "FY"+f.clock.Now().In(cst).Format("20060102")+"-0001" || c4.Number == c.Number {
+			t.Fatalf("next day %v %v", c4.Number, err)
+		}
+		var audit []storage.AuditEntry
+		for _, n := range []string{c.Number, c2.Number, c4.Number} {
+			a, err := f.db.AuditLog(ctx, storage.AuditFilter{Action: "legal.submit", Subject: "legal:" + n})
+			if err != nil || len(a) != 1 {
+				t.Fatalf("audit of %s: %d %v", n, len(a), err)
+			}
+			audit = append(audit, a...)
+		}
+		for _, a := range audit {
+			if strings.Contains(fmt.Sprint(a), "13912345678") || strings.Contains(fmt.Sprint(a), "李春生") {
+				t.Fatalf("audit holds personal data: %+v", a)
+			}
+		}
+	}
+}
+
+func TestSubmitLegalCaseValidation(t *testing.T) {
+	db := newLegalFixture(t, storagetest.Embedded(t)).db
+	for name, mod := range map[string]func(*storage.LegalCaseInput){
+		"no openid":      func(in *storage.LegalCaseInput) { in.OpenID = "" },
+		"crisis type":    func(in *storage.LegalCaseInput) { in.Type = legalaid.Crisis },
+		"bad stage":      func(in *storage.LegalCaseInput) { in.Stage = "x" },
+		"no employer":    func(in *storage.LegalCaseInput) { in.Employer = " " },
+		"no workers":     func(in *storage.LegalCaseInput) { in.Workers = 0 },
+		"no description": func(in *storage.LegalCaseInput) { in.Description = "" },
+		"no name":        func(in *storage.LegalCaseInput) { in.ContactName = "" },
+		"bad phone":      func(in *storage.LegalCaseInput) { in.ContactPhone = "12345" },
+		"negative":       func(in *storage.LegalCaseInput) { in.Amount = -1 },
+	} {
+		in := legalInput("o1")
+		mod(&in)
+		if _, _, err := db.SubmitLegalCase(t.Context(), in, memberAuditOf("o1")); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("%s: got %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func legalConcurrentLegalSubmissionsNumbering(t *testing.T, f *legalFixture) {
+	{
+		var wg sync.WaitGroup
+		numbers := make([]string, 6)
+		for i := range numbers {
+			wg.Go(func() {
+				c, _, err := f.db.SubmitLegalCase(t.Context(), legalInput(f.o(fmt.Sprintf("%d", i))), memberAuditOf("o"))
+				if err != nil {
+					t.Errorf("submit %d: %v", i, err)
+				}
+				numbers[i] = c.Number
+			})
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for _, n := range numbers {
+			if seen[n] || !strings.HasPrefix(n, "FY"+f.clock.Now().In(cst).Format("20060102")+"-000") {
+				t.Fatalf("numbers %v", numbers)
+			}
+			seen[n] = true
+		}
+	}
+}
+
+func legalLegalCaseLifecycle(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		c, _, err := f.db.SubmitLegalCase(ctx, legalInput(f.o("oW")), memberAuditOf("oW"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		move := func(to legalaid.Status, version int, d legalaid.Details) (storage.LegalCase, error) {
+			return f.db.TransitionLegalCase(ctx, c.Number, storage.LegalTransition{To: to, Version: version,
+				Role: legalaid.RoleLegal, Details: d}, officerAudit)
+		}
+		// Illegal, forbidden, stale.
+		if _, err := move(legalaid.Contacted, 1, legalaid.Details{}); !errors.Is(err, legalaid.ErrIllegal) {
+			t.Fatalf("skip accepted: %v", err)
+		}
+		if _, err := f.db.TransitionLegalCase(ctx, c.Number, storage.LegalTransition{To: legalaid.Accepted, Role: "reviewer"}, officerAudit); !errors.Is(err, legalaid.ErrForbidden) {
+			t.Fatalf("reviewer: %v", err)
+		}
+		if _, err := move(legalaid.Accepted, 7, legalaid.Details{}); !errors.Is(err, storage.ErrStale) {
+			t.Fatalf("stale: %v", err)
+		}
+		if _, err := move(legalaid.Closed, 1, legalaid.Details{Outcome: legalaid.Mediated}); !errors.Is(err, legalaid.ErrDetails) {
+			t.Fatalf("close unaccepted as mediated: %v", err)
+		}
+		if _, err := f.db.TransitionLegalCase(ctx, "FY20990101-0001", storage.LegalTransition{To: legalaid.Accepted, Role: legalaid.RoleLegal}, officerAudit); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("missing: %v", err)
+		}
+		steps := []struct {
+			to     legalaid.Status
+			d      legalaid.Details
+			notice string
+		}{
+			{legalaid.Accepted, legalaid.Details{}, "已受理"},
+			{legalaid.Contacted, legalaid.Details{}, "已和您联系"},
+			{legalaid.InProgress, legalaid.Details{}, ""},
+			{legalaid.Closed, legalaid.Details{Outcome: legalaid.Mediated}, "已结案（调解成功）"},
+			{legalaid.InProgress, legalaid.Details{Reason: "对方未按调解协议付款"}, "已重新办理"},
+			{legalaid.Closed, legalaid.Details{Outcome: legalaid.Arbitration}, "已结案（仲裁）"},
+		}
+		version := 1
+		for _, s := range steps {
+			got, err := move(s.to, version, s.d)
+			if err != nil {
+				t.Fatalf("to %s: %v", s.to, err)
+			}
+			version++
+			if got.Status != s.to || got.Version != version {
+				t.Fatalf("to %s: %+v", s.to, got)
+			}
+			key := fmt.Sprintf("legal:%s:v%d", c.Number, version)
+			row, err := f.db.OutboxByKey(ctx, key)
+			if s.notice == "" {
+				if !errors.Is(err, storage.ErrNotFound) {
+					t.Fatalf("to %s: unexpected notice %v %v", s.to, row.Content.Text, err)
+				}
+				continue
+			}
+			if err != nil || row.OpenID != f.o("oW") || row.Kind != storage.LegalNoticeKind || !row.Service ||
+				!strings.Contains(row.Content.Text, s.notice) || row.Content.Fields["number"] != c.Number {
+				t.Fatalf("to %s: notice %+v %v", s.to, row, err)
+			}
+		}
+		got, err := f.db.LegalCaseByNumber(ctx, c.Number)
+		if err != nil || got.Outcome != legalaid.Arbitration || got.ContactedAt.IsZero() || got.ClosedAt.IsZero() || len(got.Events) != 7 {
+			t.Fatalf("closed case %+v %v", got, err)
+		}
+		if got.Events[5].Reason != "对方未按调解协议付款" || got.Events[5].From != legalaid.Closed {
+			t.Fatalf("reopen event %+v", got.Events[5])
+		}
+		audit, err := f.db.AuditLog(ctx, storage.AuditFilter{Action: "legal.transition", Subject: "legal:" + c.Number})
+		if err != nil || len(audit) != 6 || audit[0].Actor != "officer:wangli" || audit[0].After["outcome"] != "arbitration" {
+			t.Fatalf("audit %+v %v", audit, err)
+		}
+	}
+}
+
+func legalDeclineLegalCase(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		c, _, _ := f.db.SubmitLegalCase(ctx, legalInput(f.o("oW")), memberAuditOf("oW"))
+		req := storage.LegalTransition{To: legalaid.Closed, Role: legalaid.RoleLegal, Details: legalaid.Details{Outcome: legalaid.Declined}}
+		if _, err := f.db.TransitionLegalCase(ctx, c.Number, req, officerAudit); !errors.Is(err, legalaid.ErrDetails) {
+			t.Fatalf("decline without reason: %v", err)
+		}
+		req.Details.Reason = "  不属于劳动争议，建议向消费者协会投诉 "
+		got, err := f.db.TransitionLegalCase(ctx, c.Number, req, officerAudit)
+		if err != nil || got.Outcome != legalaid.Declined || got.Reason != "不属于劳动争议，建议向消费者协会投诉" {
+			t.Fatalf("decline: %+v %v", got, err)
+		}
+		row, err := f.db.OutboxByKey(ctx, "legal:"+c.Number+":v2")
+		if err != nil || !strings.Contains(row.Content.Text, "原因：不属于劳动争议") || strings.Contains(row.Content.Text, "回复 1 到 5") {
+			t.Fatalf("decline notice %+v %v", row.Content.Text, err)
+		}
+		// A declined case asks no rating.
+		if _, err := f.db.LegalRatingDue(ctx, f.o("oW")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("rating due after decline: %v", err)
+		}
+	}
+}
+
+func legalConcurrentLegalTransitions(t *testing.T, f *legalFixture) {
+	{
+		c, _, _ := f.db.SubmitLegalCase(t.Context(), legalInput(f.o("oW")), memberAuditOf("oW"))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, stale := 0, 0
+		for range 4 {
+			wg.Go(func() {
+				_, err := f.db.TransitionLegalCase(t.Context(), c.Number, storage.LegalTransition{To: legalaid.Accepted,
+					Version: 1, Role: legalaid.RoleLegal}, officerAudit)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case errors.Is(err, storage.ErrStale), errors.Is(err, legalaid.ErrIllegal):
+					stale++
+				default:
+					t.Errorf("transition: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok != 1 || stale != 3 {
+			t.Fatalf("ok %d stale %d", ok, stale)
+		}
+	}
+}
+
+func legalCrisisCases(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		sig, _ := legalaid.Detect("不给钱我就从楼上跳下去")
+		c, created, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oC"), Signal: sig, Text: "不给钱我就从楼上跳下去"}, memberAuditOf("oC"))
+		if err != nil || !created || c.Type != legalaid.Crisis || !c.Urgent || c.CrisisText != "不给钱我就从楼上跳下去" ||
+			c.CrisisCategory != "self_harm" || c.UnitID != 0 || c.Status != legalaid.Submitted {
+			t.Fatalf("crisis case %+v %v %v", c, created, err)
+		}
+		// A second message flags the same open case.
+		again, created, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oC"), Signal: sig, Text: "我真的不想活了"}, memberAuditOf("oC"))
+		if err != nil || created || again.Number != c.Number || !strings.Contains(again.CrisisText, "不想活") || again.Version != 2 {
+			t.Fatalf("second crisis %+v %v %v", again, created, err)
+		}
+		// The request filed afterwards completes the urgent case.
+		in := legalInput(f.o("oC"))
+		in.Description = "老板欠了三个月工资"
+		req, created, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf("oC"))
+		if err != nil || !created || req.Number != c.Number || req.Type != legalaid.WageArrears || !req.Urgent || req.Employer == "" {
+			t.Fatalf("completed urgent case %+v %v %v", req, created, err)
+		}
+		urgent := true
+		list, _, err := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{Urgent: &urgent})
+		if err != nil || !slices.ContainsFunc(list, func(l storage.LegalCase) bool { return l.Number == c.Number }) {
+			t.Fatalf("urgent list %v %v", list, err)
+		}
+		for _, l := range list {
+			if !l.Urgent {
+				t.Fatalf("not urgent in the urgent list: %+v", l)
+			}
+		}
+		before, _ := f.db.LegalCounts(ctx, 0)
+		// An open request is flagged, not duplicated.
+		in2 := legalInput(f.o("oD"))
+		plain, _, _ := f.db.SubmitLegalCase(ctx, in2, memberAuditOf("oD"))
+		flagged, created, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oD"), Signal: sig, Text: "明天去堵门"}, memberAuditOf("oD"))
+		if err != nil || created || flagged.Number != plain.Number || !flagged.Urgent || flagged.Type != legalaid.WageArrears {
+			t.Fatalf("flag open case %+v %v %v", flagged, created, err)
+		}
+		got, _ := f.db.LegalCaseByNumber(ctx, plain.Number)
+		if last := got.Events[len(got.Events)-1]; last.Kind != storage.LegalEventUrgent || last.Text != "明天去堵门" {
+			t.Fatalf("urgent event %+v", last)
+		}
+		counts, err := f.db.LegalCounts(ctx, 0)
+		if err != nil || counts.Open != before.Open+1 || counts.Urgent != before.Urgent+1 || counts.Unassigned != before.Unassigned+1 {
+			t.Fatalf("counts %+v %v", counts, err)
+		}
+		// A crisis inside the request itself makes it urgent.
+		in3 := legalInput(f.o("oE"))
+		in3.Crisis, in3.CrisisText = &sig, "我要从楼上跳下去"
+		c3, _, err := f.db.SubmitLegalCase(ctx, in3, memberAuditOf("oE"))
+		if err != nil || !c3.Urgent || c3.CrisisText != "我要从楼上跳下去" {
+			t.Fatalf("urgent request %+v %v", c3, err)
+		}
+	}
+}
+
+func legalLegalQueueAndScoping(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		var numbers []string
+		for i := range 5 {
+			in := legalInput(f.o(fmt.Sprintf("%d", i)))
+			if i%2 == 0 {
+				in.MemberID = f.member.ID
+			}
+			if i == 3 {
+				in.Type = legalaid.WorkInjury
+			}
+			c, _, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf("o"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			numbers = append(numbers, c.Number)
+		}
+		sig, _ := legalaid.Detect("跳楼")
+		if _, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("1"), Signal: sig, Text: "跳楼"}, memberAuditOf("o1")); err != nil {
+			t.Fatal(err)
+		}
+		// Urgent first, then newest first, across pages.
+		var all []string
+		cursor := ""
+		for {
+			page, next, err := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{Limit: 2, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range page {
+				all = append(all, c.Number)
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		want := []string{numbers[1], numbers[4], numbers[3], numbers[2], numbers[0]}
+		if fmt.Sprint(all) != fmt.Sprint(want) {
+			t.Fatalf("queue %v, want %v", all, want)
+		}
+		unit, _, err := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{UnitID: f.member.UnitID})
+		if err != nil || len(unit) != 3 {
+			t.Fatalf("unit's cases %d %v", len(unit), err)
+		}
+		for _, c := range unit {
+			if c.UnitID != f.member.UnitID {
+				t.Fatalf("another unit's case %+v", c)
+			}
+		}
+		injury, _, _ := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{Type: legalaid.WorkInjury})
+		if len(injury) != 1 || injury[0].Number != numbers[3] {
+			t.Fatalf("type filter %v", injury)
+		}
+		if _, _, err := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{Cursor: "x"}); !errors.Is(err, storage.ErrInvalid) {
+			t.Fatalf("bad cursor: %v", err)
+		}
+		mine, err := f.db.LegalCasesOf(ctx, f.o("1"), 10)
+		if err != nil || len(mine) != 1 || mine[0].Number != numbers[1] {
+			t.Fatalf("LegalCasesOf %v %v", mine, err)
+		}
+	}
+}
+
+func legalAssignAndNotes(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		mk := func(name string, roles []string, unit int64) {
+			if _, err := f.db.CreateOfficer(ctx, storage.NewOfficer{Username: name, PasswordHash: "x", Roles: roles, UnitID: unit}, officerAudit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mk("lawyer", []string{"legal"}, 0)
+		mk("unitlawyer", []string{"legal"}, f.member.UnitID)
+		mk("reviewer", []string{"reviewer"}, 0)
+		c, _, _ := f.db.SubmitLegalCase(ctx, legalInput(f.o("oW")), memberAuditOf("oW")) // a non-member's case
+		for _, bad := range []string{"reviewer", "unitlawyer", "nobody"} {
+			if _, err := f.db.AssignLegalCase(ctx, c.Number, bad, 0, officerAudit); !errors.Is(err, storage.ErrNotLegalOfficer) {
+				t.Errorf("assign to %s: %v", bad, err)
+			}
+		}
+		if _, err := f.db.AssignLegalCase(ctx, c.Number, "lawyer", 9, officerAudit); !errors.Is(err, storage.ErrStale) {
+			t.Fatalf("stale assign: %v", err)
+		}
+		got, err := f.db.AssignLegalCase(ctx, c.Number, "lawyer", 1, officerAudit)
+		if err != nil || got.Assignee != "lawyer" || got.Version != 2 {
+			t.Fatalf("assign %+v %v", got, err)
+		}
+		mine, _, _ := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{Assignee: "lawyer"})
+		if len(mine) != 1 {
+			t.Fatalf("assigned to me %d", len(mine))
+		}
+		if err := f.db.AddLegalNote(ctx, c.Number, "  已电话联系，周五面谈 ", officerAudit); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.AddLegalNote(ctx, c.Number, " ", officerAudit); !errors.Is(err, storage.ErrInvalid) {
+			t.Fatalf("empty note: %v", err)
+		}
+		full, _ := f.db.LegalCaseByNumber(ctx, c.Number)
+		last := full.Events[len(full.Events)-1]
+		if last.Kind != storage.LegalEventNote || last.Text != "已电话联系，周五面谈" || last.Actor != "officer:wangli" {
+			t.Fatalf("note %+v", last)
+		}
+		audit, _ := f.db.AuditLog(ctx, storage.AuditFilter{Action: "legal.note"})
+		if len(audit) != 1 || strings.Contains(fmt.Sprint(audit[0]), "周五") {
+			t.Fatalf("note audit %+v", audit)
+		}
+	}
+}
+
+func legalLegalSatisfaction(t *testing.T, f *legalFixture) {
+	{
+		ctx := t.Context()
+		c, _, _ := f.db.SubmitLegalCase(ctx, legalInput(f.o("oW")), memberAuditOf("oW"))
+		if _, err := f.db.LegalRatingDue(ctx, f.o("oW")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("due while open: %v", err)
+		}
+		for _, s := range []storage.LegalTransition{{To: legalaid.Accepted}, {To: legalaid.Contacted}, {To: legalaid.InProgress},
+			{To: legalaid.Closed, Details: legalaid.Details{Outcome: legalaid.Advised}}} {
+			s.Role = legalaid.RoleLegal
+			if _, err := f.db.TransitionLegalCase(ctx, c.Number, s, officerAudit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		due, err := f.db.LegalRatingDue(ctx, f.o("oW"))
+		if err != nil || due.Number != c.Number {
+			t.Fatalf("due %v %v", due.Number, err)
+		}
+		if _, err := f.db.LegalRatingDue(ctx, f.o("oSomeoneElse")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("another requester: %v", err)
+		}
+		if err := f.db.RateLegalCase(ctx, f.o("oSomeoneElse"), c.Number, 5, memberAuditOf("x")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("rate another's case: %v", err)
+		}
+		if err := f.db.RateLegalCase(ctx, f.o("oW"), c.Number, 6, memberAuditOf("oW")); !errors.Is(err, storage.ErrInvalid) {
+			t.Fatalf("rating 6: %v", err)
+		}
+		if err := f.db.RateLegalCase(ctx, f.o("oW"), c.Number, 4, memberAuditOf("oW")); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.RateLegalCase(ctx, f.o("oW"), c.Number, 5, memberAuditOf("oW")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("rated twice: %v", err)
+		}
+		if err := f.db.CommentLegalCase(ctx, f.o("oW"), c.Number, "律师很耐心"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.db.LegalCaseByNumber(ctx, c.Number)
+		if got.Satisfaction != 4 || got.SatisfactionComment != "律师很耐心" || got.RatedAt.IsZero() {
+			t.Fatalf("rating %+v", got)
+		}
+		// Eight days after closing a reopened-and-closed case asks no more.
+		if _, err := f.db.TransitionLegalCase(ctx, c.Number, storage.LegalTransition{To: legalaid.InProgress, Role: legalaid.RoleLegal,
+			Details: legalaid.Details{Reason: "再议"}}, officerAudit); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(8 * 24 * time.Hour)
+		if _, err := f.db.LegalRatingDue(ctx, f.o("oW")); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("due after reopening: %v", err)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+CREATE TABLE legal_case_numbers (
+    day TEXT NOT NULL PRIMARY KEY,
+    last INTEGER NOT NULL
+) WITHOUT ROWID;
