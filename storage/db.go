@@ -103,7 +103,16 @@ func (db *DB) openMySQL(ctx context.Context, dsn string) error {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
+	// One round trip per query instead of three (prepare, execute, close):
+	// the driver interpolates the arguments itself, which is safe with
+	// utf8mb4. A DSN that asks for a binary-unsafe collation (gbk, big5…)
+	// keeps server-side prepared statements.
+	cfg.InterpolateParams = true
 	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		cfg.InterpolateParams = false
+		connector, err = mysql.NewConnector(cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("mysql connector: %w", err)
 	}

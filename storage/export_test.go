@@ -80,3 +80,6 @@ func Exec(ctx context.Context, db *DB, query string, args ...any) error {
 	_, err := db.w.ExecContext(ctx, query, args...)
 	return err
 }
+
+// MigrateLock is the MySQL lock name Migrate takes for db's database.
+func MigrateLock(ctx context.Context, db *DB) (string, error) { return db.migrateLock(ctx) }

@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -81,7 +84,9 @@ func migrations(dialect string) ([]migration, error) {
 
 // Migrate applies the embedded migrations that schema_migrations does not list yet and
 // returns their versions in the order applied (empty when the schema is current). Several
-// replicas may call it at once: on MySQL they queue on GET_LOCK('unionbot_migrate') for up to
+// replicas may call it at once: on MySQL they queue on a GET_LOCK named after the database
+// (migrateLock: GET_LOCK names are server-wide, and deployments or tests sharing one server
+// must not queue behind each other) for up to
 // migrateLockWait (or ctx's deadline), on SQLite on the single writer's immediate transaction.
 // On MySQL a migration whose object already exists (error 1050, 1060 or 1061) stops it with
 // an error that says how to record the migration if an interrupted run left it behind.
@@ -92,7 +97,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	if db.mysql() {
-		err = db.withNamedLock(ctx, migrateLockName, migrateLockWait, func(conn *sqlx.Conn) error {
+		var name string
+		if name, err = db.migrateLock(ctx); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		err = db.withNamedLock(ctx, name, migrateLockWait, func(conn *sqlx.Conn) error {
 			applied, err = db.migrateMySQL(ctx, conn, ms)
 			return err
 		})
@@ -170,4 +179,16 @@ func pending(ms []migration, done []string) []migration {
 		}
 	}
 	return out
+}
+
+// migrateLock is the MySQL lock name of this database's migrations:
+// unionbot_migrate: and a short hash of the database name (GET_LOCK names
+// are at most 64 characters, database names up to 64 themselves).
+func (db *DB) migrateLock(ctx context.Context) (string, error) {
+	var schema sql.NullString
+	if err := db.w.GetContext(ctx, &schema, "SELECT DATABASE()"); err != nil {
+		return "", fmt.Errorf("current database: %w", err)
+	}
+	sum := sha256.Sum256([]byte(schema.String))
+	return migrateLockName + ":" + hex.EncodeToString(sum[:8]), nil
 }

@@ -62,8 +62,12 @@ func TestMigrateMySQLWaitsForLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	lock, err := storage.MigrateLock(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got int
-	if err := conn.QueryRowContext(t.Context(), "SELECT GET_LOCK('unionbot_migrate', 0)").Scan(&got); err != nil || got != 1 {
+	if err := conn.QueryRowContext(t.Context(), "SELECT GET_LOCK(?, 0)", lock).Scan(&got); err != nil || got != 1 {
 		t.Fatalf("hold lock: %d %v", got, err)
 	}
 
@@ -84,7 +88,7 @@ func TestMigrateMySQLWaitsForLock(t *testing.T) {
 		done <- err
 	}()
 	time.Sleep(1500 * time.Millisecond)
-	if _, err := conn.ExecContext(t.Context(), "DO RELEASE_LOCK('unionbot_migrate')"); err != nil {
+	if _, err := conn.ExecContext(t.Context(), "DO RELEASE_LOCK(?)", lock); err != nil {
 		t.Fatalf("release lock: %v", err)
 	}
 	select {
@@ -94,5 +98,22 @@ func TestMigrateMySQLWaitsForLock(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Migrate still waiting 30 s after the lock was released")
+	}
+}
+
+// GET_LOCK names are server-wide: two databases on one server (two
+// deployments, or parallel test packages) must not queue behind each other.
+func TestMigrateLockIsPerDatabase(t *testing.T) {
+	a, b := storagetest.MySQL(t), storagetest.MySQL(t)
+	la, err := storage.MigrateLock(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := storage.MigrateLock(t.Context(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la == lb || len(la) > 64 {
+		t.Fatalf("lock names %q and %q: want distinct names of at most 64 characters", la, lb)
 	}
 }
