@@ -45,6 +45,7 @@ type Store interface {
 	MembershipStore
 	KnowledgeStore
 	FollowerStore
+	ActivityStore
 }
 
 var _ Store = (*storage.DB)(nil)
@@ -68,6 +69,8 @@ type Deps struct {
 	// BindingLimits are the self-service binding limits; zero fields take
 	// storage's defaults (5 failures an hour per openid, 10 a day per name).
 	BindingLimits storage.BindingLimits
+	// PublicURL is UNIONBOT_PUBLIC_URL, for links to a notice's full text.
+	PublicURL string
 }
 
 // Service is the set of capabilities Register built. It is safe for
@@ -78,6 +81,7 @@ type Service struct {
 	Knowledge  *Knowledge
 	Followers  *Followers
 	Menu       *ServiceMenu
+	Activities *Activities
 }
 
 // SeedDefaults stores the default knowledge base; see Knowledge.SeedDefaults.
@@ -110,12 +114,14 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 		Knowledge:  &Knowledge{store: d.Store, logger: d.Logger, now: d.Now, refresh: d.FAQRefresh},
 		Followers:  &Followers{store: d.Store, logger: d.Logger, now: d.Now, unionName: d.UnionName},
 		Menu:       &ServiceMenu{unionName: d.UnionName},
+		Activities: &Activities{store: d.Store, now: d.Now, publicURL: d.PublicURL},
 	}
 	s.Menu.register(r)
 	s.Binding.register(r)
 	s.Membership.register(r)
 	registerSoon(r)
 	s.Knowledge.register(r, s.Menu.handleMenu)
+	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
 	return s, nil
 }

@@ -87,9 +87,9 @@ func TestSoonCapabilities(t *testing.T) {
 			{"互助金", []string{"即将开通", "发票", "身份证", "基层工会"}},
 			{"法律援助", []string{"即将开通", "12351", "劳动合同"}},
 			{"进度", []string{"即将开通", "人工"}},
-			{"活动", []string{"即将开通"}},
-			{"退订", []string{"即将开通"}},
-			{"订阅", []string{"即将开通"}},
+			{"活动", []string{"近期没有可以报名的活动"}},
+			{"退订", []string{"已为您退订", "仍会照常发送", "订阅"}},
+			{"订阅", []string{"已为您恢复", "退订"}},
 			{"人工", []string{"9:00-17:00", "12351"}},
 		}
 		for _, c := range cases {
@@ -116,7 +116,7 @@ func TestMenu(t *testing.T) {
 		for _, line := range strings.Split(got, "\n") {
 			soon := strings.Contains(line, "即将开通")
 			for kw, built := range map[string]bool{"绑定：": true, "我的信息：": true, "互助保障：": true,
-				"互助金：": false, "法律援助：": false, "进度：": false, "活动：": false, "人工：": true} {
+				"互助金：": false, "法律援助：": false, "进度：": false, "活动：": true, "人工：": true} {
 				if strings.Contains(line, kw) && soon == built {
 					t.Errorf("menu line %q: coming-soon mark is %v, want %v", line, soon, !built)
 				}

@@ -7,9 +7,6 @@ func registerSoon(r *bot.Router) {
 	intent(r, IntentClaim, reply(msgClaimSoon), "互助金", "申领互助金", "互助金申领")
 	intent(r, IntentLegalAid, reply(msgLegalAidSoon), "法律援助", "法律咨询")
 	intent(r, IntentProgress, reply(msgProgressSoon), "进度", "查进度", "办理进度")
-	intent(r, IntentActivities, reply(msgActivitiesSoon), "活动", "工会活动")
-	intent(r, IntentNoticesOff, reply(msgNoticesOffSoon), "退订")
-	intent(r, IntentNoticesOn, reply(msgNoticesOnSoon), "订阅")
 	intent(r, IntentHuman, reply(msgHuman), "人工", "人工客服", "转人工", "联系工作人员")
 }
 
@@ -47,20 +44,6 @@ const (
 
 目前互助金和法律援助还没有线上办理。
 已在基层工会或窗口办理的，请联系经办的工作人员查询进度，也可以回复“人工”留言。`
-
-	msgActivitiesSoon = `工会活动的线上报名即将开通。
-
-近期活动会通过本公众号发布，请留意推送；
-也可以向所在基层工会了解活动安排。`
-
-	msgNoticesOffSoon = `退订通知的功能即将开通。
-
-目前如不想被打扰，可以在公众号的设置里打开“消息免打扰”，
-之后仍可随时进入公众号查看通知。`
-
-	msgNoticesOnSoon = `通知订阅的功能即将开通。
-
-目前关注本公众号后，工会的重要通知会正常推送给您，不需要另外订阅。`
 
 	msgHuman = `工作人员会在工作日 9:00-17:00 回复您的留言。
 请直接发送文字，说明您的问题；
