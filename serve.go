@@ -198,6 +198,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
+	svc.Knowledge.Retention = cfg.UnansweredRetention
 	if err := svc.SeedDefaults(ctx); err != nil {
 		return nil, fmt.Errorf("seed defaults: %w", err)
 	}

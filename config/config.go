@@ -50,9 +50,12 @@ type Config struct {
 	LogLevel  slog.Level // UNIONBOT_LOG_LEVEL
 	LogFormat string     // UNIONBOT_LOG_FORMAT: "json" or "text"
 
-	SessionTTL      time.Duration // UNIONBOT_SESSION_TTL: idle conversation lifetime
-	ReplyTimeout    time.Duration // UNIONBOT_REPLY_TIMEOUT: callback reply budget, below WeChat's 5 s
-	ShutdownTimeout time.Duration // UNIONBOT_SHUTDOWN_TIMEOUT: graceful shutdown budget
+	SessionTTL time.Duration // UNIONBOT_SESSION_TTL: idle conversation lifetime
+	// UnansweredRetention is how long questions the FAQ could not answer directly are kept
+	// for officers (UNIONBOT_UNANSWERED_RETENTION).
+	UnansweredRetention time.Duration
+	ReplyTimeout        time.Duration // UNIONBOT_REPLY_TIMEOUT: callback reply budget, below WeChat's 5 s
+	ShutdownTimeout     time.Duration // UNIONBOT_SHUTDOWN_TIMEOUT: graceful shutdown budget
 	// DebugAddr, when set, serves Go's pprof profiles on a separate listener
 	// (UNIONBOT_DEBUG_ADDR, e.g. 127.0.0.1:6060); keep it off public networks.
 	DebugAddr string
@@ -107,16 +110,17 @@ type WeChat struct {
 // Default returns the configuration used when no variable is set: local mode.
 func Default() Config {
 	return Config{
-		Addr:            ":8080",
-		DataDir:         "./data",
-		Redis:           Redis{Prefix: "unionbot:"},
-		UnionName:       "县总工会",
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "json",
-		SessionTTL:      24 * time.Hour,
-		ReplyTimeout:    4500 * time.Millisecond,
-		ShutdownTimeout: 20 * time.Second,
-		MetricsAddr:     DefaultMetricsAddr,
+		Addr:                ":8080",
+		DataDir:             "./data",
+		Redis:               Redis{Prefix: "unionbot:"},
+		UnionName:           "县总工会",
+		LogLevel:            slog.LevelInfo,
+		LogFormat:           "json",
+		SessionTTL:          24 * time.Hour,
+		UnansweredRetention: 90 * 24 * time.Hour,
+		ReplyTimeout:        4500 * time.Millisecond,
+		ShutdownTimeout:     20 * time.Second,
+		MetricsAddr:         DefaultMetricsAddr,
 	}
 }
 
@@ -152,6 +156,7 @@ const (
 	envDeliveryTpl     = "UNIONBOT_DELIVERY_TEMPLATES"
 	envDeliveryRate    = "UNIONBOT_DELIVERY_RATE"
 	envDeliveryProc    = "UNIONBOT_DELIVERY_PROCESS_RATE"
+	envUnanswered      = "UNIONBOT_UNANSWERED_RETENTION"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -286,6 +291,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.SessionTTL = l.duration(envSessionTTL, c.SessionTTL)
+	c.UnansweredRetention = l.duration(envUnanswered, c.UnansweredRetention)
 	c.ReplyTimeout = l.duration(envReplyTimeout, c.ReplyTimeout)
 	c.ShutdownTimeout = l.duration(envShutdownTimeout, c.ShutdownTimeout)
 	if s := strings.TrimSpace(l.plain(envUnionName)); s != "" {
@@ -407,6 +413,9 @@ func (l *loader) validate(c Config) {
 	l.checkURL(envAPIBase, c.WeChat.APIBase)
 	l.checkURL(envPublicURL, c.PublicURL)
 
+	if c.UnansweredRetention <= 0 {
+		l.fail(envUnanswered, "must be positive (got %s)", c.UnansweredRetention)
+	}
 	if c.SessionTTL <= 0 {
 		l.fail(envSessionTTL, "must be positive (got %s)", c.SessionTTL)
 	}

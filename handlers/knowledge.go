@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"unionbot/bot"
 	"unionbot/faq"
+	"unionbot/pii"
 	"unionbot/storage"
 )
 
@@ -58,6 +60,30 @@ type KnowledgeStore interface {
 	KeywordRules(ctx context.Context) ([]storage.KeywordRule, error)
 }
 
+// UnansweredStore is what Knowledge uses, when its store has it, to keep the
+// questions it could not answer directly (未答问题) and to pick up officers'
+// changes (attached paraphrases, edits) on every replica at once.
+type UnansweredStore interface {
+	RecordUnanswered(ctx context.Context, q storage.UnansweredQuestion) (int64, error)
+	RecordUnansweredPick(ctx context.Context, id, faqID int64) error
+	PurgeUnanswered(ctx context.Context, cutoff time.Time) (int64, error)
+	FAQParaphrases(ctx context.Context) (map[int64][]string, error)
+	FAQVersion(ctx context.Context) (int64, error)
+}
+
+// DefaultUnansweredRetention is how long unanswered questions are kept when
+// UNIONBOT_UNANSWERED_RETENTION is not set.
+const DefaultUnansweredRetention = 90 * 24 * time.Hour
+
+// versionEvery is how often a replica asks the database for the knowledge
+// version (one single-row read) between full reloads, so an officer's edit or
+// attached paraphrase is used within seconds on every replica.
+const versionEvery = 2 * time.Second
+
+// varUnanswered is the session variable holding the id of the unanswered
+// question whose guesses were just listed, to record the member's pick.
+const varUnanswered = "faq_unanswered"
+
 // Knowledge answers questions: officers' keyword rules, small talk, the FAQ
 // (by match, by number from a list just shown, by category), and questions
 // typed inside a form. It caches the compiled knowledge base.
@@ -70,6 +96,16 @@ type Knowledge struct {
 
 	kb        atomic.Pointer[knowledge]
 	reloading sync.Mutex // one reload at a time; others keep using the old set
+
+	// Retention is how long unanswered questions are kept (0: the default).
+	Retention time.Duration
+	lastPurge time.Time // guarded by reloading
+}
+
+// learning returns the store's unanswered-question side, if it has one.
+func (s *Knowledge) learning() (UnansweredStore, bool) {
+	u, ok := s.store.(UnansweredStore)
+	return u, ok
 }
 
 func (s *Knowledge) register(r *bot.Router, menu bot.HandlerFunc) {
@@ -82,6 +118,8 @@ func (s *Knowledge) register(r *bot.Router, menu bot.HandlerFunc) {
 // knowledge is the compiled FAQ index and keyword rules, as loaded at one time.
 type knowledge struct {
 	loaded     time.Time
+	checked    time.Time // when the version was last compared
+	version    int64     // the knowledge version the index was built at
 	index      *faq.Index
 	rules      *faq.Rules
 	entries    map[int64]faq.Entry
@@ -123,7 +161,10 @@ func (s *Knowledge) SeedDefaults(ctx context.Context) error {
 func (s *Knowledge) knowledge(ctx context.Context) (*knowledge, error) {
 	kb := s.kb.Load()
 	if kb != nil && s.now().Sub(kb.loaded) < s.refresh {
-		return kb, nil
+		if s.now().Sub(kb.checked) < versionEvery {
+			return kb, nil
+		}
+		return s.checkVersion(ctx, kb), nil
 	}
 	if kb != nil {
 		if !s.reloading.TryLock() {
@@ -148,7 +189,55 @@ func (s *Knowledge) knowledge(ctx context.Context) (*knowledge, error) {
 	return fresh, nil
 }
 
+// checkVersion compares the database's knowledge version with the one kb was
+// built at and reloads when an officer changed something. One caller checks;
+// the others keep answering from kb meanwhile.
+func (s *Knowledge) checkVersion(ctx context.Context, kb *knowledge) *knowledge {
+	u, ok := s.learning()
+	if !ok || !s.reloading.TryLock() {
+		return kb
+	}
+	defer s.reloading.Unlock()
+	if cur := s.kb.Load(); cur != kb {
+		return cur // replaced while we waited
+	}
+	v, err := u.FAQVersion(ctx)
+	if err == nil && v == kb.version {
+		fresh := *kb
+		fresh.checked = s.now()
+		s.kb.Store(&fresh)
+		return &fresh
+	}
+	if err != nil {
+		s.logger.WarnContext(ctx, "faq version", "err", err)
+		fresh := *kb
+		fresh.checked = s.now()
+		s.kb.Store(&fresh)
+		return &fresh
+	}
+	fresh, err := s.loadKnowledge(ctx)
+	if err != nil {
+		s.logger.WarnContext(ctx, "reload faq after an edit, keeping the old set", "err", err)
+		return kb
+	}
+	s.kb.Store(fresh)
+	return fresh
+}
+
 func (s *Knowledge) loadKnowledge(ctx context.Context) (*knowledge, error) {
+	var version int64
+	var paraphrases map[int64][]string
+	if u, ok := s.learning(); ok {
+		// The version first: a change after this read is seen at the next check.
+		var err error
+		if version, err = u.FAQVersion(ctx); err != nil {
+			return nil, fmt.Errorf("load faq version: %w", err)
+		}
+		if paraphrases, err = u.FAQParaphrases(ctx); err != nil {
+			return nil, fmt.Errorf("load faq paraphrases: %w", err)
+		}
+		s.purgeUnanswered(ctx, u)
+	}
 	faqs, err := s.store.FAQs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load faqs: %w", err)
@@ -157,13 +246,14 @@ func (s *Knowledge) loadKnowledge(ctx context.Context) (*knowledge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load keyword rules: %w", err)
 	}
-	kb := &knowledge{loaded: s.now(), entries: map[int64]faq.Entry{}}
+	kb := &knowledge{loaded: s.now(), checked: s.now(), version: version, entries: map[int64]faq.Entry{}}
 	seen := map[string]bool{}
 	for _, f := range faqs {
 		if !f.Enabled {
 			continue
 		}
-		e := faq.Entry{ID: f.ID, Question: f.Question, Alternates: f.Alternates, Answer: f.Answer, Category: f.Category}
+		e := faq.Entry{ID: f.ID, Question: f.Question, Alternates: f.Alternates, Paraphrases: paraphrases[f.ID],
+			Answer: f.Answer, Category: f.Category}
 		kb.entries[e.ID] = e
 		kb.ordered = append(kb.ordered, e)
 	}
@@ -196,6 +286,8 @@ func (s *Knowledge) loadKnowledge(ctx context.Context) (*knowledge, error) {
 // name, then the FAQ index.
 func (s *Knowledge) handleFallback(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
 	pending := takeNumberQuestion(sess, s.now())
+	unanswered := sess.Var(varUnanswered)
+	sess.SetVar(varUnanswered, "")
 	if in.Kind != bot.KindText {
 		if msg, ok := msgNonText[in.Kind]; ok {
 			return bot.Text(msg), nil
@@ -218,22 +310,101 @@ func (s *Knowledge) handleFallback(ctx context.Context, sess *bot.Session, in bo
 		return bot.Text(msg), nil
 	}
 	if n, ok := faq.ParseShortcut(text); ok {
+		s.notePick(ctx, sess, pending, unanswered, n)
 		return s.answerNumber(sess, kb, pending, n), nil
 	}
 	if cat := matchCategory(kb, text); cat != "" {
 		askNumber(sess, numberFAQID, s.now(), nil)
 		return bot.Text(categoryText(kb, cat)), nil
 	}
+	return s.answerQuestion(ctx, sess, kb, text), nil
+}
+
+// answerQuestion answers a free-text question from the FAQ: the entry when the
+// match is confident, else a numbered list of guesses, else "not known". A
+// list or "not known" is kept as an unanswered question for the officers.
+func (s *Knowledge) answerQuestion(ctx context.Context, sess *bot.Session, kb *knowledge, text string) bot.Reply {
 	level, results := kb.index.Match(text)
-	switch {
-	case level == faq.Confident && len(results) > 0:
+	if level == faq.Confident && len(results) > 0 {
 		if e, ok := kb.entries[results[0].ID]; ok {
-			return bot.Text(answerText(e)), nil
+			return s.answerEntry(e)
 		}
-	case level == faq.Middling && len(results) > 0:
-		return bot.Text(s.offerChoices(sess, kb, results)), nil
 	}
-	return bot.Text(msgNotKnown), nil
+	if level == faq.Middling && len(results) > 0 {
+		if msg, ids := s.offerChoices(sess, kb, results); len(ids) > 0 {
+			if id := s.recordUnanswered(ctx, text, storage.OutcomeGuesses, ids); id > 0 {
+				sess.SetVar(varUnanswered, strconv.FormatInt(id, 10))
+			}
+			return bot.Text(msg)
+		}
+	}
+	s.recordUnanswered(ctx, text, storage.OutcomeNone, nil)
+	return bot.Text(msgNotKnown)
+}
+
+// answerEntry is the reply that answers with one entry. A capability that
+// also offers to start something from an answer (a legal-aid request) hooks in
+// here.
+func (s *Knowledge) answerEntry(e faq.Entry) bot.Reply {
+	return bot.Text(answerText(e))
+}
+
+// recordUnanswered keeps the question (masked by storage) and returns its id,
+// 0 when the store does not keep them or the write failed (logged: the member
+// still gets the reply).
+func (s *Knowledge) recordUnanswered(ctx context.Context, text, outcome string, offered []int64) int64 {
+	u, ok := s.learning()
+	if !ok {
+		return 0
+	}
+	masked := pii.Redact(text)
+	id, err := u.RecordUnanswered(ctx, storage.UnansweredQuestion{Question: masked, Normalized: faq.Normalize(masked),
+		Outcome: outcome, Offered: offered, AskedAt: s.now()})
+	if err != nil {
+		s.logger.WarnContext(ctx, "record unanswered question", "err", err)
+		return 0
+	}
+	return id
+}
+
+// notePick records which listed entry a member picked for the unanswered
+// question the list was offered for; an out-of-range number keeps the list
+// (and the question) open.
+func (s *Knowledge) notePick(ctx context.Context, sess *bot.Session, pending numberQuestion, unanswered string, n int64) {
+	if pending.kind != numberFAQChoice || unanswered == "" {
+		return
+	}
+	if n < 1 || int(n) > len(pending.ids) {
+		sess.SetVar(varUnanswered, unanswered)
+		return
+	}
+	u, ok := s.learning()
+	id, err := strconv.ParseInt(unanswered, 10, 64)
+	if !ok || err != nil {
+		return
+	}
+	if err := u.RecordUnansweredPick(ctx, id, pending.ids[n-1]); err != nil {
+		s.logger.WarnContext(ctx, "record unanswered pick", "err", err)
+	}
+}
+
+// purgeUnanswered drops unanswered questions past their retention, at most
+// once an hour per replica (called under s.reloading).
+func (s *Knowledge) purgeUnanswered(ctx context.Context, u UnansweredStore) {
+	now := s.now()
+	if now.Sub(s.lastPurge) < time.Hour {
+		return
+	}
+	s.lastPurge = now
+	keep := s.Retention
+	if keep <= 0 {
+		keep = DefaultUnansweredRetention
+	}
+	if n, err := u.PurgeUnanswered(ctx, now.Add(-keep)); err != nil {
+		s.logger.WarnContext(ctx, "purge unanswered questions", "err", err)
+	} else if n > 0 {
+		s.logger.InfoContext(ctx, "purged unanswered questions", "count", n)
+	}
 }
 
 // smallTalk answers greetings and acknowledgements, which the FAQ would
@@ -279,7 +450,7 @@ func answerText(e faq.Entry) string {
 
 // offerChoices lists up to three close questions and remembers their ids so
 // that the next message may pick one by number.
-func (s *Knowledge) offerChoices(sess *bot.Session, kb *knowledge, results []faq.Result) string {
+func (s *Knowledge) offerChoices(sess *bot.Session, kb *knowledge, results []faq.Result) (string, []int64) {
 	var b strings.Builder
 	b.WriteString(msgDidYouMean)
 	var ids []int64
@@ -295,11 +466,11 @@ func (s *Knowledge) offerChoices(sess *bot.Session, kb *knowledge, results []faq
 		}
 	}
 	if len(ids) == 0 {
-		return msgNotKnown
+		return msgNotKnown, nil
 	}
 	askNumber(sess, numberFAQChoice, s.now(), ids)
 	b.WriteString("\n\n" + msgPickChoice)
-	return b.String()
+	return b.String(), ids
 }
 
 // matchCategory returns the category named by text, or "".

@@ -57,6 +57,9 @@ const (
 	RecordPayments   Action = "claims.payments"   // the bank's result file, the payment list
 	ReadClaimStats   Action = "claims.stats"      // yearly figures and the 公示 list
 	ManageClaimRules Action = "claims.rules"      // the union's payout rules and premiums
+
+	ReadFAQ   Action = "faq.read"   // the knowledge base and the unanswered questions
+	ManageFAQ Action = "faq.manage" // edit entries, attach unanswered questions
 )
 
 // rule is who may do an action: any of roles, and, when county is set, only principals
@@ -85,6 +88,9 @@ var policy = map[Action]rule{
 	ReadClaimStats: {roles: everyone},
 	// The rules and premiums are the county union's.
 	ManageClaimRules: {roles: []Role{RoleAdmin}, county: true},
+	// The knowledge base is the county's: a unit's officers do not edit what every member reads.
+	ReadFAQ:   {roles: everyone},
+	ManageFAQ: {roles: []Role{RoleAdmin, RolePublisher}, county: true},
 }
 
 // Can reports whether p's roles (and level) allow act at all, whatever the record.
