@@ -49,6 +49,7 @@ commands:
   binding-code MEMBER_NO    give a member a one-time binding code (valid 24 h; they send 绑定码 CODE)
   backup FILE               copy the embedded database while the bot runs (keep data/secret.key too)
   sync-menu                 publish the WeChat custom menu (local mode: to the running server's emulator)
+  sync-followers            fetch the follower list and user tags from WeChat (local mode: the running server's emulator)
   chat [--url URL] [--openid ID]
                             talk to a running bot as a WeChat user, in this terminal
   healthcheck               exit 0 when the local server answers /healthz
@@ -121,6 +122,8 @@ func runEnv(ctx context.Context, args []string, getenv func(string) string, envi
 		err = cmdBackup(ctx, cfg, args, stdout, stderr)
 	case "sync-menu":
 		err = cmdSyncMenu(ctx, cfg, stdout, stderr)
+	case "sync-followers":
+		err = cmdSyncFollowers(ctx, cfg, stdout, stderr)
 	case "chat":
 		err = cmdChat(ctx, cfg, args, stdin, stdout)
 	case "healthcheck":

@@ -52,6 +52,7 @@ type app struct {
 	baseURL  string           // how this process reaches itself
 	delivery *delivery.Worker // serve_delivery.go
 	router   *bot.Router      // forms maintenance (serve_forms.go)
+	notices  *noticeLoop      // scheduled notices, reminders, follower sync (serve_notices.go)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -187,6 +188,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		return nil, fmt.Errorf("wechat: %w", err)
 	}
 	sender := wx.NewSender(wc)
+	a.notices = newNoticeLoop(a.db, sender, cfg.PublicURL, logger)
 	if err := a.newDelivery(ctx, sender); err != nil {
 		return nil, err
 	}
@@ -194,7 +196,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	router := bot.NewRouter(logger)
 	useForms(router, a.db, sender)
 	a.router = router
-	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName})
+	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
@@ -231,6 +233,7 @@ func (a *app) routes() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", a.readiness())
+	mux.Handle("GET /n/{id}", noticePage(a.db, a.cfg.UnionName))
 	admin.New(admin.Deps{DB: a.db, KV: a.kv, Logger: a.logger, UnionName: a.cfg.UnionName,
 		PublicURL: a.cfg.PublicURL, TrustedProxies: a.cfg.TrustedProxies}).Mount(mux)
 	if a.emulator != nil {
@@ -448,6 +451,7 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 	}
 	waitDelivery := a.runDelivery(ctx)
 	go a.runFormMaintenance(ctx, a.router)
+	go a.notices.run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.DebugAddr != "" {

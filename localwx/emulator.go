@@ -607,7 +607,7 @@ func (e *Emulator) route(path string) (http.HandlerFunc, bool) {
 	case PathSubscribeSend:
 		return e.handleSubscribeSend, true
 	}
-	return nil, false
+	return e.routeUsers(path)
 }
 
 func (e *Emulator) takeFailure(path string) (int, bool) {
