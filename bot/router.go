@@ -30,6 +30,7 @@ type Router struct {
 	events    map[string]HandlerFunc
 	fallback  HandlerFunc
 	interrupt func(ctx context.Context, s *Session, in Input) (Reply, bool)
+	screen    func(ctx context.Context, s *Session, in Input) ScreenResult
 	safe      map[string]bool // routes answerable without the kv store (degraded.go)
 
 	// Forms that need more than the session (drafts.go, photos.go).
@@ -122,7 +123,7 @@ func (r *Router) Run(ctx context.Context, name string, s *Session, in Input) (Re
 func (r *Router) Route(ctx context.Context, s *Session, in Input) (Reply, error) {
 	ctx = withClock(ctx, r.clock)
 	before, step, data := s.Form, s.Step, maps.Clone(s.Data)
-	rep, err := r.route(ctx, s, in)
+	rep, err := r.screenRoute(ctx, s, in)
 	r.keepDraft(ctx, s, before, step, data)
 	if err == nil {
 		return rep, nil

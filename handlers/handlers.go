@@ -81,6 +81,7 @@ type Service struct {
 	Knowledge  *Knowledge
 	Followers  *Followers
 	Menu       *ServiceMenu
+	LegalAid   *LegalAid // nil with a store that has no legal-aid methods
 	Activities *Activities
 }
 
@@ -121,6 +122,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	s.Membership.register(r)
 	registerSoon(r)
 	s.Knowledge.register(r, s.Menu.handleMenu)
+	s.LegalAid = registerLegalAid(r, d, s.Knowledge)
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
 	return s, nil

@@ -10,6 +10,6 @@ import "unionbot/bot"
 // are left out and fail closed with the busy text. A capability whose intent
 // gains a side effect must come off this list.
 func markSideEffectFree(r *bot.Router) {
-	r.SideEffectFree(IntentMenu, IntentFAQ, IntentClaim, IntentLegalAid, IntentProgress,
+	r.SideEffectFree(IntentMenu, IntentFAQ, IntentClaim, IntentProgress,
 		IntentActivities, IntentHuman, bot.FallbackRoute)
 }

@@ -5,7 +5,6 @@ import "unionbot/bot"
 // registerSoon registers the capabilities not open in chat yet, and 人工.
 func registerSoon(r *bot.Router) {
 	intent(r, IntentClaim, reply(msgClaimSoon), "互助金", "申领互助金", "互助金申领")
-	intent(r, IntentLegalAid, reply(msgLegalAidSoon), "法律援助", "法律咨询")
 	intent(r, IntentProgress, reply(msgProgressSoon), "进度", "查进度", "办理进度")
 	intent(r, IntentHuman, reply(msgHuman), "人工", "人工客服", "转人工", "联系工作人员")
 }
