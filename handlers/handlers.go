@@ -45,6 +45,7 @@ type Store interface {
 	MembershipStore
 	KnowledgeStore
 	FollowerStore
+	ClaimStore
 	ActivityStore
 }
 
@@ -81,7 +82,7 @@ type Service struct {
 	Knowledge  *Knowledge
 	Followers  *Followers
 	Menu       *ServiceMenu
-	LegalAid   *LegalAid // nil with a store that has no legal-aid methods
+	Claims     *Claims
 	Activities *Activities
 }
 
@@ -115,14 +116,15 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 		Knowledge:  &Knowledge{store: d.Store, logger: d.Logger, now: d.Now, refresh: d.FAQRefresh},
 		Followers:  &Followers{store: d.Store, logger: d.Logger, now: d.Now, unionName: d.UnionName},
 		Menu:       &ServiceMenu{unionName: d.UnionName},
+		Claims:     &Claims{store: d.Store, now: d.Now},
 		Activities: &Activities{store: d.Store, now: d.Now, publicURL: d.PublicURL},
 	}
 	s.Menu.register(r)
 	s.Binding.register(r)
 	s.Membership.register(r)
+	s.Claims.register(r)
 	registerSoon(r)
 	s.Knowledge.register(r, s.Menu.handleMenu)
-	s.LegalAid = registerLegalAid(r, d, s.Knowledge)
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
 	return s, nil

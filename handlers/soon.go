@@ -4,26 +4,13 @@ import "unionbot/bot"
 
 // registerSoon registers the capabilities not open in chat yet, and 人工.
 func registerSoon(r *bot.Router) {
-	intent(r, IntentClaim, reply(msgClaimSoon), "互助金", "申领互助金", "互助金申领")
-	intent(r, IntentProgress, reply(msgProgressSoon), "进度", "查进度", "办理进度")
+	intent(r, IntentLegalAid, reply(msgLegalAidSoon), "法律援助", "法律咨询")
 	intent(r, IntentHuman, reply(msgHuman), "人工", "人工客服", "转人工", "联系工作人员")
 }
 
 // Notes for capabilities that are not open in chat yet. Each says what the
 // member can do meanwhile, so nobody leaves with nothing.
 const (
-	msgClaimSoon = `互助金线上申领即将开通。
-
-现在申领，请把下列材料交给所在基层工会：
-· 本人身份证、银行卡
-· 住院：住院结算单、出院记录（小结）、医疗费发票
-· 门诊特殊病种：医保费用清单、病历本封面
-· 重大疾病：病理报告
-· 意外伤害：事故证明或伤残鉴定
-
-申领有时限，请出院后尽早办理。
-回复“互助保障”可查看您的参保情况。`
-
 	msgLegalAidSoon = `法律援助线上申请即将开通。
 
 遇到欠薪、工伤、劳动合同等问题，现在可以：
@@ -38,11 +25,6 @@ const (
 
 提醒：劳动仲裁一般要在知道权益受侵害之日起1年内申请，请不要拖延。
 农民工讨薪、工伤赔偿申请法律援助，不需要经济困难证明。`
-
-	msgProgressSoon = `办理进度查询即将开通。
-
-目前互助金和法律援助还没有线上办理。
-已在基层工会或窗口办理的，请联系经办的工作人员查询进度，也可以回复“人工”留言。`
 
 	msgHuman = `工作人员会在工作日 9:00-17:00 回复您的留言。
 请直接发送文字，说明您的问题；

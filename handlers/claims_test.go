@@ -1,0 +1,209 @@
+package handlers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"unionbot/bot"
+	"unionbot/claims"
+	"unionbot/handlers"
+	"unionbot/internal/testclock"
+	"unionbot/storage"
+	"unionbot/storage/storagetest"
+)
+
+// photoStore stores what the member "sends" as a medium of their own; the media id
+// "gone" is one WeChat no longer has.
+type photoStore struct{ db *storage.DB }
+
+func (p photoStore) SavePhoto(ctx context.Context, openID, mediaID string, keep time.Duration) (string, error) {
+	if mediaID == "gone" {
+		return "", bot.ErrPhotoExpired
+	}
+	id, _, err := p.db.SaveMedia(ctx, openID, "image/jpeg", []byte("\xFF\xD8\xFF photo "+mediaID), bot.Now(ctx).Add(keep))
+	if err != nil {
+		return "", err
+	}
+	return storage.MediaRef(id), nil
+}
+
+// newClaimsFixture is newFixture with durable forms and photo steps, on 2026-05-03.
+func newClaimsFixture(t *testing.T, db *storage.DB) *fixture {
+	t.Helper()
+	c := testclock.New(time.Date(2026, 5, 3, 10, 30, 0, 0, shanghai))
+	db = db.WithClock(c.Now)
+	r := bot.NewRouter(nil)
+	r.UseForms(bot.FormOptions{Drafts: db, Photos: photoStore{db}, Now: c.Now})
+	svc, err := handlers.Register(r, handlers.Deps{Store: db, KV: memoryKV(t), Now: c.Now, UnionName: "测试县总工会"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memoryKV(t)
+	return &fixture{t: t, db: db, kv: store, bot: bot.New(bot.Deps{Store: store, Router: r, Forms: db, Now: c.Now}), svc: svc, clock: c}
+}
+
+func (f *fixture) photo(openID, mediaID string) string {
+	f.t.Helper()
+	return f.send(bot.Input{OpenID: openID, Kind: bot.KindImage, MediaID: mediaID})
+}
+
+// luhnCard completes a card number prefix with its Luhn check digit.
+func luhnCard(prefix string) string {
+	sum := 0
+	for i := range len(prefix) {
+		d := int(prefix[len(prefix)-1-i] - '0')
+		if i%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return prefix + string(rune('0'+(10-sum%10)%10))
+}
+
+// fileClaim walks the claim form as openID up to the summary (a hospital stay from
+// 2026-04-20 to 04-30, 6,000 元 out of pocket) and returns the summary.
+func (f *fixture) fileClaim(t *testing.T, openID, admitted string) string {
+	t.Helper()
+	f.say(openID, "互助金")
+	f.say(openID, "同意")
+	f.say(openID, "1")
+	f.say(openID, "旗人民医院")
+	f.say(openID, admitted)
+	f.say(openID, "4月30日")
+	f.say(openID, "肺炎")
+	f.say(openID, "12000")
+	f.say(openID, "5000")
+	f.say(openID, "6000")
+	for i, kind := range []string{"invoice", "settlement", "summary", "id", "card"} {
+		f.photo(openID, kind+admitted)
+		if i == 0 {
+			f.photo(openID, "invoice2"+admitted)
+		}
+		f.say(openID, "好了")
+	}
+	f.say(openID, "农业银行")
+	return f.say(openID, luhnCard("622848001234567"))
+}
+
+func TestClaimConversation(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := newClaimsFixture(t, db)
+		f.seedRoster()
+		ctx := t.Context()
+
+		// Eligibility comes before any question.
+		mustContain(t, f.say("o-nobody", "互助金"), "先绑定会员身份")
+		mustContain(t, f.bind("o-li", li), "绑定成功")
+		mustContain(t, f.say("o-li", "互助金"), "没有查到您可以申领的互助保障参保年度")
+		mustContain(t, f.bind("o-zhang", zhang), "绑定成功")
+
+		const z = "o-zhang"
+		mustContain(t, f.say(z, "互助金"), "开始办理互助金申领", "敏感个人信息", "回复「同意」")
+		mustContain(t, f.say(z, "不同意"), "不会保存您的任何信息")
+		if _, _, _, ok, _ := f.db.FormDraft(ctx, z, handlers.IntentClaim); ok {
+			t.Error("a draft was kept without consent")
+		}
+		mustContain(t, f.say(z, "同意"), "请选择申领的保障项目", "1. 住院", "4. 意外伤害")
+		mustContain(t, f.say(z, "5"), "1 到 4")
+		mustContain(t, f.say(z, "住院"), "就诊医院的全称")
+		mustContain(t, f.say(z, "旗人民医院"), "请写出入院日期")
+		mustContain(t, f.say(z, "2024-05-01"), "2024年5月1日不在您的互助保障期内")
+		mustContain(t, f.say(z, "2026-06-01"), "还没到")
+		mustContain(t, f.say(z, "4月20日"), "请写出出院日期")
+		mustContain(t, f.say(z, "4月18日"), "不能早于入院日期")
+		mustContain(t, f.say(z, "返回"), "请写出入院日期")
+		mustContain(t, f.say(z, "2026年4月20日"), "请写出出院日期")
+		mustContain(t, f.say(z, "4月30日"), "诊断")
+		mustContain(t, f.say(z, "肺炎"), "医疗总费用")
+		mustContain(t, f.say(z, "一万二千元"), "医保统筹")
+		mustContain(t, f.say(z, "5,000"), "个人自付")
+		mustContain(t, f.say(z, "13000"), "不能多于医疗总费用")
+		mustContain(t, f.say(z, "6000元"), "医疗费发票")
+		mustContain(t, f.say(z, "好了"), "")
+		mustContain(t, f.photo(z, "gone"), "")
+		f.photo(z, "inv1")
+		f.photo(z, "inv2")
+		mustContain(t, f.say(z, "好了"), "住院费用结算单")
+		f.photo(z, "settle")
+		mustContain(t, f.say(z, "好了"), "出院记录或出院小结")
+		f.photo(z, "summary")
+		mustContain(t, f.say(z, "好了"), "身份证")
+		f.photo(z, "id")
+		mustContain(t, f.say(z, "好了"), "银行卡")
+		f.photo(z, "card")
+		mustContain(t, f.say(z, "好了"), "开户银行")
+		mustContain(t, f.say(z, "农业银行"), "银行卡号")
+		mustContain(t, f.say(z, "1234"), "12到19位")
+		good := luhnCard("622848001234567")
+		bad := good[:len(good)-1] + string(rune('0'+(good[len(good)-1]-'0'+1)%10))
+		mustContain(t, f.say(z, bad), "请核对卡号", "没有通过银行卡号校验")
+		sum := f.say(z, bad) // the same number again: the member confirms it
+		mustContain(t, sum, "请核对", "旗人民医院", "2026年4月20日", "6,000.00 元", "2张", "**** **** **** "+bad[len(bad)-4:],
+			"互助金金额将在审核时核定")
+		mustNotContain(t, sum, bad)
+		mustContain(t, f.say(z, "修改 2"), "医院")
+		mustContain(t, f.say(z, "县人民医院"), "县人民医院")
+		done := f.say(z, "确认")
+		mustContain(t, done, "互助金申请已提交，申请编号 HZ20260503-0001")
+
+		c, err := f.db.ClaimByNumber(ctx, "HZ20260503-0001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Hospital != "县人民医院" || c.OutOfPocket != claims.Yuan(6000) || c.TotalCost != claims.Yuan(12000) || c.Plan != claims.Hospital ||
+			len(c.Attachments) != 6 || c.Diagnosis != "肺炎" || c.DischargedOn.Format(time.DateOnly) != "2026-04-30" {
+			t.Errorf("stored claim: %+v", c)
+		}
+		if card, _ := f.db.ClaimBankCard(ctx, c.Number); card != bad {
+			t.Errorf("card: %s", card)
+		}
+		if _, _, _, ok, _ := f.db.FormDraft(ctx, z, handlers.IntentClaim); ok {
+			t.Error("draft kept after submission")
+		}
+
+		// 进度, one claim, withdrawal.
+		mustContain(t, f.say(z, "进度"), "互助金申请", "HZ20260503-0001 住院：已提交")
+		mustContain(t, f.say(z, "进度 hz20260503-0001"), "当前状态：已提交", "撤回 HZ20260503-0001")
+		mustContain(t, f.say("o-li", "进度 HZ20260503-0001"), "没有找到您的申请")
+		mustContain(t, f.say("o-li", "撤回 HZ20260503-0001"), "没有找到您的申请")
+		mustContain(t, f.say("o-li", "进度"), "没有办理中的申请")
+		mustContain(t, f.say(z, "撤回 HZ20260503-0001"), "已撤回互助金申请 HZ20260503-0001")
+		mustContain(t, f.say(z, "撤回 HZ20260503-0001"), "已不能撤回")
+
+		// Under rules an admin confirmed, the summary shows the estimate: 6,000 × 50% = 3,000;
+		// plus 10 days × 30 元 (11 full years since 2015-03-12): 3,300.
+		if _, err := f.db.SaveClaimRules(ctx, claims.Rules{ClaimWindowDays: 90, Bands: []claims.Band{{RatioPct: 50}},
+			Allowance: []claims.AllowanceTier{{MinYears: 10, PerDay: claims.Yuan(30)}}}, 0, "admin", storage.AuditEntry{Actor: "officer:admin"}); err != nil {
+			t.Fatal(err)
+		}
+		sum = f.fileClaim(t, z, "4月20日")
+		mustContain(t, sum, "预计可获互助金约 3300.00 元")
+		mustContain(t, f.say(z, "确认"), "HZ20260503-0002")
+
+		// The same stay again: refused, naming the first.
+		f.fileClaim(t, z, "4月20日")
+		mustContain(t, f.say(z, "确认"), "已提交过同一保障项目、同一入院日期的申请 HZ20260503-0002")
+
+		// 补件: an officer asks, the member sends photos and 好了, the claim is back in review.
+		mustContain(t, f.say(z, "补充材料"), "没有需要补充材料")
+		if _, err := f.db.TransitionClaim(ctx, "HZ20260503-0002", storage.TransitionRequest{To: claims.Reviewing, Role: claims.RoleReviewer}, storage.AuditEntry{Actor: "officer:r"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.TransitionClaim(ctx, "HZ20260503-0002", storage.TransitionRequest{To: claims.NeedMore, Role: claims.RoleReviewer,
+			Details: claims.Details{Missing: "出院小结第2页"}}, storage.AuditEntry{Actor: "officer:r"}); err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, f.say(z, "进度 HZ20260503-0002"), "待补充材料", "出院小结第2页", "补充材料")
+		mustContain(t, f.say(z, "补充材料"), "申请 HZ20260503-0002 需要补充材料")
+		f.photo(z, "page2")
+		mustContain(t, f.say(z, "好了"), "已收到 1 张照片", "继续审核")
+		c, _ = f.db.ClaimByNumber(ctx, "HZ20260503-0002")
+		if c.Status != claims.Reviewing || len(c.Attachments) != 7 {
+			t.Errorf("after 补件: %s, %d attachments", c.Status, len(c.Attachments))
+		}
+	})
+}
