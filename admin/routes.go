@@ -35,6 +35,11 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/stats/yearly", (*Server).apiYearlyStats},
 	{"GET", "/api/v1/stats/public-list", (*Server).apiPublicList},
 	{"PUT", "/api/v1/premiums", (*Server).apiSetPremium},
+	{"POST", "/api/v1/notices", (*Server).apiCreateNotice},
+	{"GET", "/api/v1/notices/{id}", (*Server).apiNotice},
+	{"POST", "/api/v1/notices/{id}/publish", (*Server).apiPublishNotice},
+	{"POST", "/api/v1/notices/{id}/cancel", (*Server).apiCancelNotice},
+	{"GET", "/api/v1/activities/{id}/signups", (*Server).apiActivitySignups},
 }
 
 // APIRoutes returns "METHOD /pattern" of every API route, for tests and docs.
