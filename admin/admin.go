@@ -44,7 +44,6 @@ type Server struct {
 	trusted   []netip.Prefix
 	now       func() time.Time
 	cop       *http.CrossOriginProtection
-	publicURL string // UNIONBOT_PUBLIC_URL: notices link to their page under it
 }
 
 // New builds the console and API server.
@@ -52,7 +51,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		db: d.DB, kv: d.KV, logger: d.Logger, unionName: d.UnionName,
 		secure:  strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"),
-		trusted: d.TrustedProxies, now: d.Now, publicURL: d.PublicURL,
+		trusted: d.TrustedProxies, now: d.Now,
 		cop: http.NewCrossOriginProtection(),
 	}
 	if s.logger == nil {

@@ -56,10 +56,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, r := range claimRoutes { // TestClaimsAuthorizationMatrix
 		covered[r] = true
 	}
-	for _, r := range faqRoutes { // TestFAQAPI
+	for _, r := range legalRoutes { // TestLegalAuthorizationMatrix
 		covered[r] = true
 	}
-	for _, r := range noticeRoutes { // TestNoticesAuthorizationMatrix
+	for _, r := range faqRoutes { // TestFAQAPI
 		covered[r] = true
 	}
 	for _, r := range admin.APIRoutes() {

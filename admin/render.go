@@ -103,6 +103,7 @@ func nav(p auth.Principal, path string) []navItem {
 	}{
 		{"/admin/", "概览", auth.ViewDashboard},
 		{"/admin/members", "会员", auth.ReadMembers},
+		{"/admin/legal", "法律援助", auth.ReadLegalCases},
 		{"/admin/audit", "审计", auth.ReadAudit},
 		{"/admin/officers", "干部", auth.ManageOfficers},
 	}

@@ -35,11 +35,11 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/stats/yearly", (*Server).apiYearlyStats},
 	{"GET", "/api/v1/stats/public-list", (*Server).apiPublicList},
 	{"PUT", "/api/v1/premiums", (*Server).apiSetPremium},
-	{"POST", "/api/v1/notices", (*Server).apiCreateNotice},
-	{"GET", "/api/v1/notices/{id}", (*Server).apiNotice},
-	{"POST", "/api/v1/notices/{id}/publish", (*Server).apiPublishNotice},
-	{"POST", "/api/v1/notices/{id}/cancel", (*Server).apiCancelNotice},
-	{"GET", "/api/v1/activities/{id}/signups", (*Server).apiActivitySignups},
+	{"GET", "/api/v1/legal-cases", (*Server).apiListLegalCases},
+	{"GET", "/api/v1/legal-cases/{number}", (*Server).apiLegalCase},
+	{"POST", "/api/v1/legal-cases/{number}/assign", (*Server).apiAssignLegalCase},
+	{"POST", "/api/v1/legal-cases/{number}/transitions", (*Server).apiTransitionLegalCase},
+	{"POST", "/api/v1/legal-cases/{number}/notes", (*Server).apiLegalNote},
 }
 
 // APIRoutes returns "METHOD /pattern" of every API route, for tests and docs.
@@ -77,6 +77,11 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("GET /admin/officers/{id}", (*Server).handleOfficer)
 	page("POST /admin/officers/{id}", (*Server).handleUpdateOfficer)
 	page("POST /admin/officers/{id}/password", (*Server).handleResetPassword)
+	page("GET /admin/legal", (*Server).handleLegalCases)
+	page("GET /admin/legal/{number}", (*Server).handleLegalCase)
+	page("POST /admin/legal/{number}/assign", (*Server).handleLegalAssign)
+	page("POST /admin/legal/{number}/transitions", (*Server).handleLegalTransition)
+	page("POST /admin/legal/{number}/notes", (*Server).handleLegalNote)
 	mux.Handle("/admin/", s.protect(s.console(func(s *Server, w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 		s.fail(w, r, errNotFound)
 	})))
