@@ -188,7 +188,12 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		return nil, fmt.Errorf("wechat: %w", err)
 	}
 	sender := wx.NewSender(wc)
-	a.notices = newNoticeLoop(a.db, sender, cfg.PublicURL, logger)
+	// Local mode's emulator has no follower list to sync from.
+	var followers followerSource
+	if !cfg.LocalMode() {
+		followers = sender
+	}
+	a.notices = newNoticeLoop(a.db, followers, cfg.PublicURL, logger)
 	if err := a.newDelivery(ctx, sender); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ type Server struct {
 	trusted   []netip.Prefix
 	now       func() time.Time
 	cop       *http.CrossOriginProtection
+	publicURL string // UNIONBOT_PUBLIC_URL: notices link to their page under it
 }
 
 // New builds the console and API server.
@@ -51,7 +52,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		db: d.DB, kv: d.KV, logger: d.Logger, unionName: d.UnionName,
 		secure:  strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"),
-		trusted: d.TrustedProxies, now: d.Now,
+		trusted: d.TrustedProxies, now: d.Now, publicURL: d.PublicURL,
 		cop: http.NewCrossOriginProtection(),
 	}
 	if s.logger == nil {

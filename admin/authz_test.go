@@ -62,6 +62,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, r := range faqRoutes { // TestFAQAPI
 		covered[r] = true
 	}
+	for _, r := range noticeRoutes { // TestNoticesAuthorizationMatrix
+		covered[r] = true
+	}
 	for _, r := range admin.APIRoutes() {
 		if !covered[r] {
 			t.Errorf("route %s is not in the matrix", r)

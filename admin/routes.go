@@ -40,6 +40,11 @@ var apiRoutes = []apiRoute{
 	{"POST", "/api/v1/legal-cases/{number}/assign", (*Server).apiAssignLegalCase},
 	{"POST", "/api/v1/legal-cases/{number}/transitions", (*Server).apiTransitionLegalCase},
 	{"POST", "/api/v1/legal-cases/{number}/notes", (*Server).apiLegalNote},
+	{"POST", "/api/v1/notices", (*Server).apiCreateNotice},
+	{"GET", "/api/v1/notices/{id}", (*Server).apiNotice},
+	{"POST", "/api/v1/notices/{id}/publish", (*Server).apiPublishNotice},
+	{"POST", "/api/v1/notices/{id}/cancel", (*Server).apiCancelNotice},
+	{"GET", "/api/v1/activities/{id}/signups", (*Server).apiActivitySignups},
 }
 
 // APIRoutes returns "METHOD /pattern" of every API route, for tests and docs.

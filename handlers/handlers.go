@@ -83,6 +83,7 @@ type Service struct {
 	Followers  *Followers
 	Menu       *ServiceMenu
 	Claims     *Claims
+	LegalAid   *LegalAid // nil with a store that has no legal-aid methods
 	Activities *Activities
 }
 
@@ -125,6 +126,10 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	s.Claims.register(r)
 	registerSoon(r)
 	s.Knowledge.register(r, s.Menu.handleMenu)
+	s.LegalAid = registerLegalAid(r, d, s.Knowledge)
+	if s.LegalAid != nil {
+		s.Claims.AddProgress(s.LegalAid.ProgressSection) // 进度: claims, then legal-aid requests
+	}
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
 	return s, nil

@@ -85,7 +85,7 @@ func TestSoonCapabilities(t *testing.T) {
 			wants   []string
 		}{
 			{"互助金", []string{"先绑定会员身份", "「绑定」"}}, // eligibility before any question
-			{"法律援助", []string{"即将开通", "12351", "劳动合同"}},
+			{"法律援助", []string{"法律援助工作人员", "不是会员也可以申请", "回复“同意”"}},
 			{"进度", []string{"没有办理中的申请", "「互助金」", "「法律援助」"}},
 			{"活动", []string{"近期没有可以报名的活动"}},
 			{"退订", []string{"已为您退订", "仍会照常发送", "订阅"}},

@@ -4,7 +4,6 @@ import "unionbot/bot"
 
 // registerSoon registers the capabilities not open in chat yet, and 人工.
 func registerSoon(r *bot.Router) {
-	intent(r, IntentLegalAid, reply(msgLegalAidSoon), "法律援助", "法律咨询")
 	intent(r, IntentHuman, reply(msgHuman), "人工", "人工客服", "转人工", "联系工作人员")
 }
 

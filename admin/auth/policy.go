@@ -63,6 +63,11 @@ const (
 
 	ReadFAQ   Action = "faq.read"   // the knowledge base and the unanswered questions
 	ManageFAQ Action = "faq.manage" // edit entries, attach unanswered questions
+
+	ReadNotices     Action = "notices.read"       // notices, their preview and delivery progress
+	PublishNotices  Action = "notices.publish"    // write, test-send, publish and cancel notices
+	ReadSignups     Action = "activities.signups" // an activity's sign-up list (names, phones) and its export
+	CheckInActivity Action = "activities.checkin" // mark who came on the day
 )
 
 // rule is who may do an action: any of roles, and, when county is set, only principals
@@ -98,6 +103,13 @@ var policy = map[Action]rule{
 	// only. Non-members' cases have no unit, so only county-level officers see them.
 	ReadLegalCases:   {roles: []Role{RoleAdmin, RoleLegal}},
 	HandleLegalCases: {roles: []Role{RoleAdmin, RoleLegal}},
+	// Notices are publishers' (and admins'); a unit's publisher writes to that unit's members
+	// only (storage keeps the audience within the unit too). Sign-up lists hold names and
+	// phones: those who run activities, and viewers, read them.
+	ReadNotices:     {roles: everyone},
+	PublishNotices:  {roles: []Role{RoleAdmin, RolePublisher}},
+	ReadSignups:     {roles: []Role{RoleAdmin, RolePublisher, RoleViewer}},
+	CheckInActivity: {roles: []Role{RoleAdmin, RolePublisher}},
 }
 
 // Can reports whether p's roles (and level) allow act at all, whatever the record.
