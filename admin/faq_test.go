@@ -13,7 +13,7 @@ import (
 // faqRoutes are covered here (and counted by TestAuthorizationMatrix).
 var faqRoutes = []string{
 	"GET /api/v1/faqs", "POST /api/v1/faqs", "PUT /api/v1/faqs/{id}", "DELETE /api/v1/faqs/{id}",
-	"GET /api/v1/unanswered", "POST /api/v1/unanswered/{id}/attach",
+	"GET /api/v1/unanswered", "POST /api/v1/unanswered/{id}/attach", "POST /api/v1/unanswered/{id}/faq",
 }
 
 func seedFAQs(t *testing.T, db *storage.DB) {
@@ -112,6 +112,30 @@ func TestFAQAPI(t *testing.T) {
 		ps, _ := db.FAQParaphrases(t.Context())
 		if len(ps[27]) != 2 {
 			t.Errorf("paraphrases of 27: %v", ps[27])
+		}
+
+		// The other group becomes a new entry in one call.
+		newEntry := map[string]any{"question": "食堂的饭菜可以提意见吗？", "answer": "可以，找工会食堂监督小组。", "category": "其他"}
+		if st, _ := e.api("POST", "/api/v1/unanswered/"+fmtInt(ids[3])+"/faq", viewer, newEntry); st != 403 {
+			t.Errorf("viewer create from unanswered: %d", st)
+		}
+		if st, _ := e.api("POST", "/api/v1/unanswered/"+fmtInt(ids[3])+"/faq", admin, map[string]any{"question": "", "answer": "a"}); st != 422 {
+			t.Errorf("create from unanswered without a question: %d", st)
+		}
+		st, body = e.api("POST", "/api/v1/unanswered/"+fmtInt(ids[3])+"/faq", admin, newEntry)
+		f, _ := body["faq"].(map[string]any)
+		if st != 201 || body["attached"].(float64) != 1 || f["question"] != "食堂的饭菜可以提意见吗？" {
+			t.Fatalf("create from unanswered: %d %v", st, body)
+		}
+		if p, _ := f["paraphrases"].([]any); len(p) != 1 || p[0] != "食堂饭菜太咸了" {
+			t.Errorf("new entry's paraphrases: %v", f["paraphrases"])
+		}
+		if st, _ := e.api("POST", "/api/v1/unanswered/"+fmtInt(ids[3])+"/faq", admin, newEntry); st != 404 {
+			t.Errorf("create from a handled question: %d", st)
+		}
+		st, body = e.api("GET", "/api/v1/unanswered", viewer, nil)
+		if items, _ := body["items"].([]any); st != 200 || len(items) != 0 {
+			t.Errorf("after create: %d %v", st, body)
 		}
 	})
 }

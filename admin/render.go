@@ -13,7 +13,7 @@ import (
 	"unionbot/web"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 //go:embed assets
@@ -63,7 +63,8 @@ var funcs = template.FuncMap{
 
 // pages are parsed once: each page file with the layout.
 var pages = func() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	// Partials (templates/partials) are shared by the pages that use them.
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -104,6 +105,8 @@ func nav(p auth.Principal, path string) []navItem {
 		{"/admin/", "概览", auth.ViewDashboard},
 		{"/admin/members", "会员", auth.ReadMembers},
 		{"/admin/legal", "法律援助", auth.ReadLegalCases},
+		{"/admin/unanswered", "未答问题", auth.ReadFAQ},
+		{"/admin/faqs", "常见问题", auth.ReadFAQ},
 		{"/admin/audit", "审计", auth.ReadAudit},
 		{"/admin/officers", "干部", auth.ManageOfficers},
 	}

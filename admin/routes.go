@@ -26,6 +26,7 @@ var apiRoutes = []apiRoute{
 	{"DELETE", "/api/v1/faqs/{id}", (*Server).apiRetireFAQ},
 	{"GET", "/api/v1/unanswered", (*Server).apiUnanswered},
 	{"POST", "/api/v1/unanswered/{id}/attach", (*Server).apiAttachUnanswered},
+	{"POST", "/api/v1/unanswered/{id}/faq", (*Server).apiCreateFromUnanswered},
 	{"GET", "/api/v1/claims", (*Server).apiListClaims},
 	{"GET", "/api/v1/claims/{number}", (*Server).apiClaim},
 	{"POST", "/api/v1/claims/{number}/transitions", (*Server).apiClaimTransition},
@@ -82,6 +83,14 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("GET /admin/officers/{id}", (*Server).handleOfficer)
 	page("POST /admin/officers/{id}", (*Server).handleUpdateOfficer)
 	page("POST /admin/officers/{id}/password", (*Server).handleResetPassword)
+	page("GET /admin/faqs", (*Server).handleFAQs)
+	page("POST /admin/faqs", (*Server).handleCreateFAQ)
+	page("GET /admin/faqs/{id}", (*Server).handleFAQ)
+	page("POST /admin/faqs/{id}", (*Server).handleUpdateFAQ)
+	page("POST /admin/faqs/{id}/retire", (*Server).handleRetireFAQ)
+	page("GET /admin/unanswered", (*Server).handleUnanswered)
+	page("POST /admin/unanswered/{id}/attach", (*Server).handleAttachUnanswered)
+	page("POST /admin/unanswered/{id}/faq", (*Server).handleCreateFromUnanswered)
 	page("GET /admin/legal", (*Server).handleLegalCases)
 	page("GET /admin/legal/{number}", (*Server).handleLegalCase)
 	page("POST /admin/legal/{number}/assign", (*Server).handleLegalAssign)
