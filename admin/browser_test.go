@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,7 +113,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer cancelA()
 	ctx, cancelC := chromedp.NewContext(actx)
 	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 75*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
 	defer cancelT()
 
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -226,6 +227,48 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot("officer")
 	do("password page", chromedp.Navigate(base+"/admin/password"), chromedp.WaitVisible(chromedp.CSS("#current")))
 	shot("password")
+
+	// Knowledge base: an officer attaches a group of unanswered questions to an entry and the
+	// group leaves the list; the FAQ list with the try box; an edit shows the evaluation.
+	seedFAQs(t, e.db)
+	night := recordUnanswered(t, e.db, "夜班补贴咋算的", 27)
+	recordUnanswered(t, e.db, "夜班补贴咋算的", 0)
+	recordUnanswered(t, e.db, "夜班补贴怎么算", 0)
+	recordUnanswered(t, e.db, "食堂饭菜太咸了，能不能跟食堂反映一下", 0)
+	group := fmt.Sprintf("#group-%d", night)
+	do("unanswered", chromedp.Navigate(base+"/admin/unanswered"), chromedp.WaitVisible(chromedp.CSS(group)))
+	if got := text(group); !strings.Contains(got, "3 次") || !strings.Contains(got, "夜班补贴怎么算") {
+		t.Errorf("unanswered group: %q", got)
+	}
+	shot("unanswered")
+	do("attach the group",
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#faq-%d", night)), "27"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf("#attach-%d", night))),
+		chromedp.WaitVisible(chromedp.CSS(".notice.ok")),
+	)
+	gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) === null`, group)))
+	if err != nil || !gone {
+		t.Errorf("the attached group is still listed (%v)", err)
+	}
+	if got := text(".notice.ok"); !strings.Contains(got, "已把 3 条提问归入") {
+		t.Errorf("attach notice: %q", got)
+	}
+	shot("unanswered-attached")
+	do("try a question",
+		chromedp.Navigate(base+"/admin/faqs?try="+url.QueryEscape("夜班补贴咋算的")),
+		chromedp.WaitVisible(chromedp.CSS("#try-result")),
+	)
+	if got := text("#try-result"); !strings.Contains(got, "直接回答") {
+		t.Errorf("the attached phrasing is not answered directly: %q", got)
+	}
+	shot("faqs")
+	do("edit an entry",
+		chromedp.Navigate(base+"/admin/faqs/27"),
+		chromedp.WaitVisible(chromedp.CSS("#save-faq")),
+		chromedp.Click(chromedp.CSS("#save-faq")),
+		chromedp.WaitVisible(chromedp.CSS("#faq-eval")),
+	)
+	shot("faq")
 
 	// A cross-origin form posting into the console is refused, even with a valid-looking token.
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
