@@ -75,6 +75,7 @@ func (s *Server) apiCreateFromUnanswered(w http.ResponseWriter, r *http.Request,
 type evalView struct {
 	Before, After evalFigures
 	Worse         bool
+	Hint          string // what to check when worse; the default suits an edit
 }
 
 // evalQuery carries a write's evaluation to the page the officer is redirected to (the
@@ -389,6 +390,9 @@ func (s *Server) unansweredData(r *http.Request, p auth.Principal) (*unansweredP
 		return nil, err
 	}
 	d := &unansweredPage{Manage: auth.Can(p, auth.ManageFAQ), Days: 90, Eval: parseEval(r.URL.Query())}
+	if d.Eval != nil {
+		d.Eval.Hint = "刚归入的问法可能和别的常见问题相近，请在“常见问题”页用“试一试”核对几种问法是否答对。"
+	}
 	if v := r.URL.Query().Get("days"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 3650 {
 			d.Days = n
