@@ -104,6 +104,7 @@ func nav(p auth.Principal, path string) []navItem {
 	}{
 		{"/admin/", "概览", auth.ViewDashboard},
 		{"/admin/members", "会员", auth.ReadMembers},
+		{"/admin/notices", "通知活动", auth.ReadNotices},
 		{"/admin/legal", "法律援助", auth.ReadLegalCases},
 		{"/admin/unanswered", "未答问题", auth.ReadFAQ},
 		{"/admin/faqs", "常见问题", auth.ReadFAQ},
