@@ -24,6 +24,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setMemoryLimit(os.Args[1:], os.Getenv)
 	os.Exit(runEnv(ctx, os.Args[1:], os.Getenv, os.Environ, os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -53,10 +54,6 @@ commands:
   chat [--url URL] [--openid ID]
                             talk to a running bot as a WeChat user, in this terminal
   healthcheck               exit 0 when the local server answers /healthz
-  create-officer USERNAME --role ROLE[,ROLE] [--unit UNIT_NAME]
-                            add a console account (password prompted, or one line on stdin)
-  create-token NAME --role ROLE[,ROLE] [--unit UNIT_NAME]
-                            add an /api/v1 token (printed once, on the last line)
   create-officer USERNAME --role ROLE[,ROLE] [--unit UNIT_NAME]
                             add a console account (password prompted, or one line on stdin)
   create-token NAME --role ROLE[,ROLE] [--unit UNIT_NAME]
