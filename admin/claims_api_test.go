@@ -518,12 +518,46 @@ func TestPaymentResultsAPI(t *testing.T) {
 	}
 }
 
+func TestPaymentListAPI(t *testing.T) {
+	c := setupClaims(t, newEnv(t, storagetest.Embedded(t), memStore(t)))
+	for _, m := range []string{"A1", "B1"} {
+		n := c.file(m, "2026-11-01", "inv "+m)
+		c.mustMove(n, c.rev, `{"to":"reviewing","version":1}`)
+		c.mustMove(n, c.rev, `{"to":"approved","version":2,"amount":"800.00"}`)
+	}
+	c.file("A2", "2026-11-02", "not approved")
+	code, out := c.json("GET", "/api/v1/payments/list", "/api/v1/payments/list", c.fin, "")
+	if code != 200 || strings.Count(out, `"number":`) != 2 || strings.Contains(out, "6228480012345678") || !strings.Contains(out, `"amount":"800.00"`) {
+		t.Errorf("json: %d %s", code, out)
+	}
+	if code, out := c.json("GET", "/api/v1/payments/list", "/api/v1/payments/list", c.finB, ""); code != 200 || strings.Count(out, `"number":`) != 1 {
+		t.Errorf("unit B: %d %s", code, out)
+	}
+	code, raw := c.call("GET", "/api/v1/payments/list?format=xlsx", "/api/v1/payments/list", c.fin, "", nil)
+	if code != 200 {
+		t.Fatalf("xlsx: %d", code)
+	}
+	f, err := excelize.OpenReader(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows("发放清单")
+	if len(rows) != 3 || rows[0][5] != "银行卡号" || rows[1][5] != "6228480012345678" || rows[1][6] != "800" {
+		t.Errorf("sheet: %v", rows)
+	}
+	es, err := c.db.AuditLog(t.Context(), storage.AuditFilter{Action: "claims.payment_list", Limit: 10})
+	if err != nil || len(es) != 1 || es[0].Actor != "token:fin" || !strings.Contains(es[0].Detail, "2 条") {
+		t.Errorf("audit: %+v %v", es, err)
+	}
+}
+
 // claimRoutes are the claims routes TestClaimsAuthorizationMatrix exercises; the general
 // matrix counts them as covered.
 var claimRoutes = []string{
 	"GET /api/v1/claims", "GET /api/v1/claims/{number}", "POST /api/v1/claims/{number}/transitions",
 	"GET /api/v1/claim-rules", "PUT /api/v1/claim-rules", "POST /api/v1/payments/results",
-	"GET /api/v1/stats/yearly", "GET /api/v1/stats/public-list", "PUT /api/v1/premiums",
+	"GET /api/v1/stats/yearly", "GET /api/v1/stats/public-list", "PUT /api/v1/premiums", "GET /api/v1/payments/list",
 }
 
 // TestClaimsAuthorizationMatrix sends every claims route as every role from the county, the
@@ -563,6 +597,8 @@ func TestClaimsAuthorizationMatrix(t *testing.T) {
 		{"PUT", "/api/v1/claim-rules", "/api/v1/claim-rules", `{"version":99,"rules":{"waiting_days":0,"claim_window_days":90,"deductible":"0.00","bands":[{"up_to":"0.00","ratio_pct":50}],"per_claim_cap":"0.00","per_year_cap":"0.00","hospital_allowance":[],"allowance_max_days":0,"min_per_stay":"0.00"}}`, false, 409,
 			func(r auth.Role, county bool) bool { return r == auth.RoleAdmin && county }},
 		{"POST", "/api/v1/payments/results", "/api/v1/payments/results", "", false, 200,
+			func(r auth.Role, _ bool) bool { return r == auth.RoleFinance }},
+		{"GET", "/api/v1/payments/list", "/api/v1/payments/list", "", false, 200,
 			func(r auth.Role, _ bool) bool { return r == auth.RoleFinance }},
 		{"GET", "/api/v1/stats/yearly?year=2026", "/api/v1/stats/yearly", "", false, 200, func(auth.Role, bool) bool { return true }},
 		{"GET", "/api/v1/stats/public-list?year=2026", "/api/v1/stats/public-list", "", false, 200, func(auth.Role, bool) bool { return true }},

@@ -33,6 +33,7 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/claim-rules", (*Server).apiClaimRules},
 	{"PUT", "/api/v1/claim-rules", (*Server).apiSaveClaimRules},
 	{"POST", "/api/v1/payments/results", (*Server).apiPaymentResults},
+	{"GET", "/api/v1/payments/list", (*Server).apiPaymentList},
 	{"GET", "/api/v1/stats/yearly", (*Server).apiYearlyStats},
 	{"GET", "/api/v1/stats/public-list", (*Server).apiPublicList},
 	{"PUT", "/api/v1/premiums", (*Server).apiSetPremium},

@@ -25,8 +25,12 @@ import (
 	"unionbot/storage"
 )
 
-// IntentClaimMore is 补充材料: sending the documents an officer asked for.
-const IntentClaimMore = "claim_more"
+// IntentClaimMore is 补充材料: sending the documents an officer asked for;
+// IntentClaimCard is 更正银行卡: a new card for a claim whose payment failed.
+const (
+	IntentClaimMore = "claim_more"
+	IntentClaimCard = "claim_card"
+)
 
 // ClaimStore is what the claims capability uses; *storage.DB implements it.
 type ClaimStore interface {
@@ -39,6 +43,7 @@ type ClaimStore interface {
 	ClaimByNumber(ctx context.Context, number string) (storage.Claim, error)
 	TransitionClaim(ctx context.Context, number string, req storage.TransitionRequest, audit storage.AuditEntry) (storage.Claim, error)
 	AddClaimAttachments(ctx context.Context, number string, memberID int64, owner string, as []storage.AttachmentInput, audit storage.AuditEntry) error
+	CorrectClaimCard(ctx context.Context, number string, memberID int64, bankName, card string, audit storage.AuditEntry) (storage.Claim, error)
 }
 
 var _ ClaimStore = (*storage.DB)(nil)
@@ -73,6 +78,7 @@ const (
 func (c *Claims) register(r *bot.Router) {
 	r.Form(c.form(), "互助金", "申领互助金", "互助金申领", "申请互助金")
 	r.Form(c.moreForm(), "补充材料")
+	r.Form(c.cardForm(), "更正银行卡", "修改银行卡")
 	intent(r, IntentProgress, c.handleProgress, "进度", "查进度", "办理进度")
 	r.Prefix("进度", c.handleProgressOf)
 	r.Prefix("撤回", c.handleWithdraw)
@@ -464,7 +470,7 @@ func (c *Claims) handleProgressOf(ctx context.Context, s *bot.Session, in bot.In
 	case claims.NeedMore:
 		fmt.Fprintf(&b, "\n\n请发送「补充材料」，按提示上传：%s。", cl.Missing)
 	case claims.PaymentFailed:
-		b.WriteString("\n\n请联系所在基层工会更正银行卡信息，更正后将重新发放。")
+		b.WriteString("\n\n请发送「更正银行卡」，填写正确的银行卡后将重新发放。")
 	}
 	return bot.Text(b.String()), nil
 }
@@ -533,6 +539,46 @@ func (c *Claims) moreForm() *bot.Form {
 				return bot.Reply{}, err
 			}
 			return bot.Text(fmt.Sprintf("已收到 %d 张照片，申请 %s 继续审核，结果会通知您。", len(as), number)), nil
+		},
+	}
+}
+
+// cardForm takes a corrected bank card for the member's claim whose payment failed.
+func (c *Claims) cardForm() *bot.Form {
+	return &bot.Form{
+		Name: IntentClaimCard, Title: "更正银行卡", Confirm: true,
+		Guard: func(ctx context.Context, s *bot.Session) error {
+			m, err := c.eligible(ctx, s.OpenID)
+			if err != nil {
+				return err
+			}
+			cs, _, err := c.store.ListClaims(ctx, storage.ClaimFilter{MemberID: m.ID, Status: claims.PaymentFailed, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(cs) == 0 {
+				return bot.Userf("您目前没有发放失败、需要更正银行卡的互助金申请。")
+			}
+			s.Data[ckMember] = strconv.FormatInt(m.ID, 10)
+			s.Data[ckMoreNumber] = cs[0].Number
+			return nil
+		},
+		Steps: []bot.Step{
+			{Key: ckBankName, Label: "开户银行", Check: checkClaimText(40), PromptFor: func(d map[string]string) string {
+				return fmt.Sprintf("申请 %s 的互助金发放失败，请重新填写本人银行卡。\n请写出开户银行，如：中国农业银行。", d[ckMoreNumber])
+			}},
+			{Key: ckCard, Label: "银行卡号", Prompt: "请发送银行卡号（本人名下）。", Show: pii.MaskBankCard, Check: checkCard},
+		},
+		Submit: func(ctx context.Context, s *bot.Session, d map[string]string) (bot.Reply, error) {
+			memberID, _ := strconv.ParseInt(d[ckMember], 10, 64)
+			cl, err := c.store.CorrectClaimCard(ctx, d[ckMoreNumber], memberID, d[ckBankName], d[ckCard], memberAudit(ctx, s.OpenID))
+			if errors.Is(err, claims.ErrIllegal) {
+				return bot.Reply{}, bot.Userf("这个申请已不在发放失败状态，无需更正。发送「进度」查看办理情况。")
+			}
+			if err != nil {
+				return bot.Reply{}, err
+			}
+			return bot.Text(fmt.Sprintf("银行卡已更正，申请 %s 将重新发放，到账后会通知您。", cl.Number)), nil
 		},
 	}
 }

@@ -205,5 +205,27 @@ func TestClaimConversation(t *testing.T) {
 		if c.Status != claims.Reviewing || len(c.Attachments) != 7 {
 			t.Errorf("after 补件: %s, %d attachments", c.Status, len(c.Attachments))
 		}
+
+		// The payment fails; the member corrects the card in chat and the claim is approved again.
+		mustContain(t, f.say(z, "更正银行卡"), "没有发放失败")
+		officer := storage.AuditEntry{Actor: "officer:r"}
+		if _, err := f.db.TransitionClaim(ctx, "HZ20260503-0002", storage.TransitionRequest{To: claims.Approved, Role: claims.RoleReviewer,
+			Details: claims.Details{Amount: claims.Yuan(3300)}}, officer); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.TransitionClaim(ctx, "HZ20260503-0002", storage.TransitionRequest{To: claims.PaymentFailed, Role: claims.RoleFinance,
+			Details: claims.Details{Reason: "户名不符"}}, officer); err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, f.say(z, "进度 HZ20260503-0002"), "发放失败", "户名不符", "更正银行卡")
+		mustContain(t, f.say(z, "更正银行卡"), "发放失败，请重新填写本人银行卡", "开户银行")
+		mustContain(t, f.say(z, "工商银行"), "银行卡号")
+		newCard := luhnCard("622202000000000")
+		mustContain(t, f.say(z, newCard), "工商银行", "**** **** **** "+newCard[len(newCard)-4:])
+		mustContain(t, f.say(z, "确认"), "银行卡已更正", "将重新发放")
+		c, _ = f.db.ClaimByNumber(ctx, "HZ20260503-0002")
+		if card, _ := f.db.ClaimBankCard(ctx, c.Number); c.Status != claims.Approved || card != newCard || c.ApprovedAmount != claims.Yuan(3300) {
+			t.Errorf("after correction: %s %s %v", c.Status, card, c.ApprovedAmount)
+		}
 	})
 }

@@ -779,3 +779,62 @@ func (db *DB) ListClaims(ctx context.Context, f ClaimFilter) ([]Claim, int64, er
 func yearBounds(year int) (time.Time, time.Time) {
 	return time.Date(year, 1, 1, 0, 0, 0, 0, chinaTime).UTC(), time.Date(year+1, 1, 1, 0, 0, 0, 0, chinaTime).UTC()
 }
+
+// CorrectClaimCard replaces the bank card of a claim whose payment failed and puts it back
+// to approved for payment again, as the member (memberID must be the claim's), in one
+// transaction with the history step, the audit row and the member's notice.
+func (db *DB) CorrectClaimCard(ctx context.Context, number string, memberID int64, bankName, card string, audit AuditEntry) (Claim, error) {
+	card = pii.HalfWidth(strings.Join(strings.Fields(card), ""))
+	if card == "" || utf8.RuneCountInString(bankName) > maxBankName {
+		return Claim{}, fmt.Errorf("correct card of %s: %w: card missing or bank name too long", number, ErrInvalid)
+	}
+	enc, err := db.cipher.Encrypt(card)
+	if err != nil {
+		return Claim{}, fmt.Errorf("correct card of %s: %w", number, err)
+	}
+	var out Claim
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		c, err := db.claimOn(ctx, tx, `c.number = ?`, number)
+		if err != nil {
+			return err
+		}
+		if c.MemberID != memberID {
+			return ErrNotFound
+		}
+		if err := claims.Transition(c.Status, claims.Approved, claims.RoleMember); err != nil {
+			return err
+		}
+		now := db.now()
+		masked := pii.MaskBankCard(card)
+		res, err := tx.ExecContext(ctx, `UPDATE claims SET status = ?, version = version + 1, bank_name = ?, bank_card_enc = ?,
+    bank_card_masked = ?, reason = '', updated_at = ? WHERE id = ? AND version = ?`,
+			string(claims.Approved), strings.TrimSpace(bankName), enc, masked, now, c.ID, c.Version)
+		if err != nil {
+			return fmt.Errorf("update claim: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return ErrStale
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO claim_history (claim_id, at, actor, from_status, to_status, reason)
+VALUES (?, ?, ?, ?, ?, ?)`, c.ID, now, audit.Actor, string(c.Status), string(claims.Approved), "银行卡已更正"); err != nil {
+			return fmt.Errorf("claim history: %w", err)
+		}
+		audit.Action, audit.Subject = "claim.correct_card", "claim:"+c.Number
+		audit.Before = map[string]string{"status": string(c.Status), "bank_card": c.BankCardMasked}
+		audit.After = map[string]string{"status": string(claims.Approved), "bank_card": masked}
+		if err := db.auditTx(ctx, tx, audit); err != nil {
+			return err
+		}
+		from := c.Status
+		c.Status, c.Version, c.UpdatedAt, c.BankName, c.BankCardMasked, c.Reason = claims.Approved, c.Version+1, now, strings.TrimSpace(bankName), masked, ""
+		if err := db.notifyClaim(ctx, tx, c, from, claims.Details{}); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return Claim{}, fmt.Errorf("correct card of %s: %w", number, err)
+	}
+	return out, nil
+}

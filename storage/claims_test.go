@@ -414,3 +414,34 @@ func day(s string) time.Time {
 	}
 	return t
 }
+
+func TestCorrectClaimCard(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := newClaimsFixture(t, db)
+		ctx := t.Context()
+		n := f.submit(t, f.input(t, 1, "2026-11-01", "inv")).Number
+		if _, err := f.db.CorrectClaimCard(ctx, n, f.m[1].ID, "工商银行", "6222020000000000", memberAudit(1)); !errors.Is(err, claims.ErrIllegal) {
+			t.Errorf("correct before a failed payment: %v", err)
+		}
+		f.move(t, n, claims.Reviewing, claims.RoleReviewer, 1, claims.Details{})
+		f.move(t, n, claims.Approved, claims.RoleReviewer, 2, claims.Details{Amount: claims.Yuan(500)})
+		f.move(t, n, claims.PaymentFailed, claims.RoleFinance, 3, claims.Details{Reason: "户名不符"})
+		if _, err := f.db.CorrectClaimCard(ctx, n, f.m[2].ID, "工商银行", "6222020000000000", memberAudit(2)); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("another member corrects: %v", err)
+		}
+		c, err := f.db.CorrectClaimCard(ctx, n, f.m[1].ID, "工商银行", "6222 0200 0000 0001", memberAudit(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != claims.Approved || c.Version != 5 || c.BankCardMasked != "**** **** **** 0001" || c.BankName != "工商银行" || c.Reason != "" || c.ApprovedAmount != claims.Yuan(500) {
+			t.Errorf("corrected: %+v", c)
+		}
+		if card, _ := db.ClaimBankCard(ctx, n); card != "6222020000000001" {
+			t.Errorf("card: %s", card)
+		}
+		if row, err := db.OutboxByKey(ctx, "claim:"+n+":v5"); err != nil || !strings.Contains(row.Content.Text, "银行卡信息已更正") {
+			t.Errorf("notice: %+v %v", row, err)
+		}
+		f.move(t, n, claims.Paid, claims.RoleFinance, 5, claims.Details{PaymentRef: "B2"})
+	})
+}
