@@ -49,10 +49,11 @@ type app struct {
 	handler  http.Handler
 	emulator *localwx.Emulator // local mode only
 	registry *prometheus.Registry
-	baseURL  string           // how this process reaches itself
-	delivery *delivery.Worker // serve_delivery.go
-	router   *bot.Router      // forms maintenance (serve_forms.go)
-	notices  *noticeLoop      // scheduled notices, reminders, follower sync (serve_notices.go)
+	baseURL  string            // how this process reaches itself
+	delivery *delivery.Worker  // serve_delivery.go
+	router   *bot.Router       // forms maintenance (serve_forms.go)
+	notices  *noticeLoop       // scheduled notices, reminders, follower sync (serve_notices.go)
+	handoff  *handlers.Handoff // 人工 maintenance (serve_handoff.go)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -201,11 +202,13 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	router := bot.NewRouter(logger)
 	useForms(router, a.db, sender)
 	a.router = router
-	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName, PublicURL: cfg.PublicURL})
+	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName, PublicURL: cfg.PublicURL,
+		StaffHours: cfg.StaffHours, HandoffRetention: cfg.HandoffRetention})
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
 	svc.Knowledge.Retention = cfg.UnansweredRetention
+	a.handoff = svc.Handoff
 	if err := svc.SeedDefaults(ctx); err != nil {
 		return nil, fmt.Errorf("seed defaults: %w", err)
 	}
@@ -457,6 +460,7 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 	waitDelivery := a.runDelivery(ctx)
 	go a.runFormMaintenance(ctx, a.router)
 	go a.notices.run(ctx)
+	go a.runHandoffMaintenance(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.DebugAddr != "" {

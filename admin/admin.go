@@ -32,6 +32,8 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// HandoffPoll is how often the 人工 inbox page looks for new conversations (15s).
+	HandoffPoll time.Duration
 }
 
 // Server serves the console and the API.
@@ -45,6 +47,9 @@ type Server struct {
 	now       func() time.Time
 	cop       *http.CrossOriginProtection
 	publicURL string // UNIONBOT_PUBLIC_URL: notices link to their page under it
+
+	handoffPoll time.Duration
+	rosterDir   string // uploaded rosters between the dry run and the import (roster.go)
 }
 
 // New builds the console and API server.
@@ -60,6 +65,9 @@ func New(d Deps) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.handoffPoll = d.HandoffPoll; s.handoffPoll <= 0 {
+		s.handoffPoll = 15 * time.Second
 	}
 	if s.unionName == "" {
 		s.unionName = "工会"

@@ -20,6 +20,10 @@ import (
 // not → 403; another unit's record, or a record with no unit for a unit's principal → 404;
 // otherwise the route works. The expectations are written out here, not computed with
 // auth's own policy, so the test checks the policy too.
+// matrixElsewhere lists routes whose rows of the matrix live in another test file
+// (a capability's own matrix over its records); each file adds its routes in init.
+var matrixElsewhere = map[string]bool{}
+
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t, storagetest.Embedded(t), memStore(t))
 	ctx := t.Context()
@@ -66,7 +70,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		covered[r] = true
 	}
 	for _, r := range admin.APIRoutes() {
-		if !covered[r] {
+		if !covered[r] && !matrixElsewhere[r] {
 			t.Errorf("route %s is not in the matrix", r)
 		}
 	}

@@ -269,6 +269,49 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#faq-eval")),
 	)
 	shot("faq")
+	// 人工: a conversation appears in the open inbox without a reload; claim and reply.
+	do("inbox", chromedp.Navigate(base+"/admin/handoffs"), chromedp.WaitVisible(chromedp.CSS("#handoffs")))
+	shot("handoffs-empty")
+	h := e.openHandoff("o-browser-b1", "B1")
+	row := fmt.Sprintf(`#handoffs tr[data-id="%d"] a`, h.ID)
+	do("new conversation shows up", chromedp.WaitVisible(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.CSS("#handoff-new")))
+	shot("handoffs")
+	do("open it", chromedp.Click(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.CSS("#claim")))
+	if got := text("#window"); !strings.Contains(got, "还剩 47小时") {
+		t.Errorf("window: %q", got)
+	}
+	do("claim", chromedp.Click(chromedp.CSS("#claim")), chromedp.WaitVisible(`//*[contains(@class,"notice") and contains(., "已认领")]`))
+	do("reply",
+		chromedp.SetValue(chromedp.CSS("#text"), "您好，我是县总工会的工作人员，请说说具体情况。"),
+		chromedp.Click(chromedp.CSS("#reply")),
+		chromedp.WaitVisible(chromedp.CSS(".msg.officer")),
+	)
+	if got := text(".notice.ok"); !strings.Contains(got, "回复已发出") {
+		t.Errorf("reply: %q", got)
+	}
+	shot("handoff")
+	do("keywords", chromedp.Navigate(base+"/admin/keywords"), chromedp.WaitVisible(chromedp.CSS("#pattern")),
+		chromedp.SetValue(chromedp.CSS("#pattern"), "会费"),
+		chromedp.SetValue(chromedp.CSS("#reply"), "会费每月从工资中代扣，标准为工资的0.5%。"),
+		chromedp.Click(chromedp.CSS("#add-keyword")),
+		chromedp.WaitVisible(chromedp.CSS("#keywords")),
+	)
+	shot("keywords")
+	roster := filepath.Join(t.TempDir(), "名册.csv")
+	os.WriteFile(roster, []byte(rosterCSV+"R3,周九,110101199003071231,甲镇工会\n"), 0o600)
+	do("roster", chromedp.Navigate(base+"/admin/roster"), chromedp.WaitVisible(chromedp.CSS("#file")),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{roster}),
+		chromedp.Click(chromedp.CSS("#check")),
+		chromedp.WaitVisible(chromedp.CSS("#roster-errors")),
+	)
+	shot("roster-check")
+	do("roster apply", chromedp.Click(chromedp.CSS("#apply")), chromedp.WaitVisible(`//h2[contains(., "导入结果")]`))
+	shot("roster-done")
+	do("my wechat", chromedp.Navigate(base+"/admin/wechat"), chromedp.WaitVisible(chromedp.CSS("#link-code-btn")),
+		chromedp.Click(chromedp.CSS("#link-code-btn")), chromedp.WaitVisible(chromedp.CSS("#link-code")))
+	shot("wechat")
+	do("member status", chromedp.Navigate(base+"/admin/members/A2/status"), chromedp.WaitVisible(chromedp.CSS("#reason")))
+	shot("member-status")
 
 	// A cross-origin form posting into the console is refused, even with a valid-looking token.
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

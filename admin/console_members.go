@@ -23,6 +23,18 @@ var actionLabels = map[string]string{
 	"officer.password.change":  "修改密码",
 	"officer.password.reset":   "重置密码",
 	"token.create":             "新增 API 令牌",
+	"member.status":            "变更会员状态",
+	"handoff.open":             "发起人工对话",
+	"handoff.claim":            "认领人工对话",
+	"handoff.reply":            "回复人工对话",
+	"handoff.close":            "结束人工对话",
+	"keyword.create":           "新增关键词",
+	"keyword.update":           "修改关键词",
+	"keyword.delete":           "删除关键词",
+	"roster.import":            "导入名册",
+	"officer.wechat.code":      "获取微信绑定码",
+	"officer.wechat.link":      "绑定干部微信",
+	"officer.wechat.unlink":    "解除干部微信",
 }
 
 func actionLabel(a string) string {
@@ -92,11 +104,12 @@ func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request, p auth.Pr
 }
 
 type memberPage struct {
-	Member     memberView
-	History    []auditView
-	CanHelp    bool
-	Code       *storage.BindingCode
-	CodeExpiry string
+	Member          memberView
+	History         []auditView
+	CanHelp         bool
+	CanChangeStatus bool
+	Code            *storage.BindingCode
+	CodeExpiry      string
 }
 
 func (s *Server) memberPageData(r *http.Request, p auth.Principal, m storage.Member) (*memberPage, error) {
@@ -108,7 +121,7 @@ func (s *Server) memberPageData(r *http.Request, p auth.Principal, m storage.Mem
 	if err != nil {
 		return nil, err
 	}
-	return &memberPage{Member: v, History: auditViews(hist), CanHelp: auth.Can(p, auth.HelpBinding)}, nil
+	return &memberPage{Member: v, History: auditViews(hist), CanHelp: auth.Can(p, auth.HelpBinding), CanChangeStatus: auth.Can(p, auth.ChangeMemberStatus)}, nil
 }
 
 func (s *Server) handleMember(w http.ResponseWriter, r *http.Request, p auth.Principal) {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"unionbot/admin"
 	"unionbot/admin/auth"
@@ -77,7 +78,8 @@ func newEnv(t *testing.T, db *storage.DB, store kv.Store, trusted ...netip.Prefi
 	e.unitA, _ = db.UnitByName(ctx, "甲镇工会")
 	e.unitB, _ = db.UnitByName(ctx, "乙公司工会")
 	mux := http.NewServeMux()
-	admin.New(admin.Deps{DB: db, KV: store, Logger: quiet, UnionName: "测试县总工会", TrustedProxies: trusted}).Mount(mux)
+	admin.New(admin.Deps{DB: db, KV: store, Logger: quiet, UnionName: "测试县总工会", TrustedProxies: trusted,
+		HandoffPoll: 300 * time.Millisecond}).Mount(mux)
 	e.srv = httptest.NewServer(web.WithRequest(quiet, mux))
 	t.Cleanup(e.srv.Close)
 	return e

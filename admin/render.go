@@ -108,6 +108,9 @@ func nav(p auth.Principal, path string) []navItem {
 		{"/admin/legal", "法律援助", auth.ReadLegalCases},
 		{"/admin/unanswered", "未答问题", auth.ReadFAQ},
 		{"/admin/faqs", "常见问题", auth.ReadFAQ},
+		{"/admin/handoffs", "人工", auth.ReadHandoffs},
+		{"/admin/roster", "名册导入", auth.ImportRoster},
+		{"/admin/keywords", "关键词", auth.ManageKeywords},
 		{"/admin/audit", "审计", auth.ReadAudit},
 		{"/admin/officers", "干部", auth.ManageOfficers},
 	}

@@ -47,6 +47,17 @@ var apiRoutes = []apiRoute{
 	{"POST", "/api/v1/notices/{id}/publish", (*Server).apiPublishNotice},
 	{"POST", "/api/v1/notices/{id}/cancel", (*Server).apiCancelNotice},
 	{"GET", "/api/v1/activities/{id}/signups", (*Server).apiActivitySignups},
+	{"GET", "/api/v1/handoffs", (*Server).apiListHandoffs},
+	{"GET", "/api/v1/handoffs/{id}", (*Server).apiHandoff},
+	{"POST", "/api/v1/handoffs/{id}/claim", (*Server).apiClaimHandoff},
+	{"POST", "/api/v1/handoffs/{id}/replies", (*Server).apiReplyHandoff},
+	{"POST", "/api/v1/handoffs/{id}/close", (*Server).apiCloseHandoff},
+	{"POST", "/api/v1/roster/imports", (*Server).apiRosterImport},
+	{"GET", "/api/v1/keywords", (*Server).apiListKeywords},
+	{"POST", "/api/v1/keywords", (*Server).apiCreateKeyword},
+	{"PUT", "/api/v1/keywords/{id}", (*Server).apiUpdateKeyword},
+	{"DELETE", "/api/v1/keywords/{id}", (*Server).apiDeleteKeyword},
+	{"POST", "/api/v1/members/{member_no}/status", (*Server).apiMemberStatus},
 }
 
 // APIRoutes returns "METHOD /pattern" of every API route, for tests and docs.
@@ -89,6 +100,23 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("GET /admin/notices/{id}/signups.xlsx", (*Server).handleSignupsXLSX)
 	page("POST /admin/notices/{id}/signups/{sid}/checkin", (*Server).handleCheckIn)
 	page("GET /admin/audit", (*Server).handleAudit)
+	page("GET /admin/handoffs", (*Server).handleHandoffs)
+	page("GET /admin/handoffs/{id}", (*Server).handleHandoff)
+	page("POST /admin/handoffs/{id}/claim", (*Server).handleClaimHandoff)
+	page("POST /admin/handoffs/{id}/reply", (*Server).handleReplyHandoff)
+	page("POST /admin/handoffs/{id}/close", (*Server).handleCloseHandoff)
+	page("GET /admin/roster", (*Server).handleRosterPage)
+	page("POST /admin/roster", (*Server).handleRosterUpload)
+	page("POST /admin/roster/apply", (*Server).handleRosterApply)
+	page("GET /admin/keywords", (*Server).handleKeywords)
+	page("POST /admin/keywords", (*Server).handleCreateKeyword)
+	page("POST /admin/keywords/{id}", (*Server).handleUpdateKeyword)
+	page("POST /admin/keywords/{id}/delete", (*Server).handleDeleteKeyword)
+	page("GET /admin/wechat", (*Server).handleOfficerLink)
+	page("POST /admin/wechat/code", (*Server).handleOfficerLinkCode)
+	page("POST /admin/wechat/unlink", (*Server).handleOfficerUnlink)
+	page("GET /admin/members/{member_no}/status", (*Server).handleMemberStatusPage)
+	page("POST /admin/members/{member_no}/status", (*Server).handleMemberStatus)
 	page("GET /admin/officers", (*Server).handleOfficers)
 	page("POST /admin/officers", (*Server).handleCreateOfficer)
 	page("GET /admin/officers/{id}", (*Server).handleOfficer)

@@ -80,10 +80,11 @@ func (r *Router) durable(f *Form) bool { return f != nil && f.Durable && r.draft
 // durable form's as long as its draft, so a member back after days finds it
 // without a database read. 0 means the configured session TTL.
 func (r *Router) SessionKeep(s *Session) time.Duration {
+	keep := r.varKeep(s)
 	if f := r.forms[s.Form]; r.durable(f) {
-		return r.draftKeep()
+		keep = max(keep, r.draftKeep())
 	}
-	return 0
+	return keep
 }
 
 // saveDraft writes the draft of a durable form after an accepted answer. A

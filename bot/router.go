@@ -39,6 +39,7 @@ type Router struct {
 	strayHint  string
 	idle, keep time.Duration
 	now        func() time.Time
+	varKeeps   map[string]time.Duration // keep.go
 }
 
 type prefixRoute struct {

@@ -72,6 +72,12 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Delivery configures the outbound pipeline (package delivery).
 	Delivery Delivery
+	// StaffHours are when staff answer 人工 conversations (UNIONBOT_STAFF_HOURS, e.g.
+	// "1-5 09:00-17:00"; handlers.ParseStaffHours reads it, "" is its default).
+	StaffHours string
+	// HandoffRetention is how long closed 人工 conversations are kept
+	// (UNIONBOT_HANDOFF_RETENTION, default 90 days).
+	HandoffRetention time.Duration
 }
 
 // Delivery configures the outbound message pipeline.
@@ -121,6 +127,7 @@ func Default() Config {
 		ReplyTimeout:        4500 * time.Millisecond,
 		ShutdownTimeout:     20 * time.Second,
 		MetricsAddr:         DefaultMetricsAddr,
+		HandoffRetention:    90 * 24 * time.Hour,
 	}
 }
 
@@ -157,6 +164,8 @@ const (
 	envDeliveryRate    = "UNIONBOT_DELIVERY_RATE"
 	envDeliveryProc    = "UNIONBOT_DELIVERY_PROCESS_RATE"
 	envUnanswered      = "UNIONBOT_UNANSWERED_RETENTION"
+	envStaffHours      = "UNIONBOT_STAFF_HOURS"
+	envHandoffKeep     = "UNIONBOT_HANDOFF_RETENTION"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -330,6 +339,12 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			*dst = n
 		}
+	}
+
+	c.StaffHours = l.plain(envStaffHours) // checked where it is parsed (handlers.Register)
+	c.HandoffRetention = l.duration(envHandoffKeep, c.HandoffRetention)
+	if c.HandoffRetention < 24*time.Hour {
+		l.fail(envHandoffKeep, "must be at least 24h (got %s)", c.HandoffRetention)
 	}
 
 	for part := range strings.SplitSeq(l.plain(envTrustedProxies), ",") {

@@ -47,6 +47,7 @@ type Store interface {
 	FollowerStore
 	ClaimStore
 	ActivityStore
+	HandoffStore
 }
 
 var _ Store = (*storage.DB)(nil)
@@ -72,6 +73,12 @@ type Deps struct {
 	BindingLimits storage.BindingLimits
 	// PublicURL is UNIONBOT_PUBLIC_URL, for links to a notice's full text.
 	PublicURL string
+	// StaffHours are when staff answer 人工 conversations (UNIONBOT_STAFF_HOURS, see
+	// ParseStaffHours; "" is DefaultStaffHours).
+	StaffHours string
+	// HandoffRetention is how long a closed 人工 conversation is kept
+	// (UNIONBOT_HANDOFF_RETENTION; 0 is DefaultHandoffRetention).
+	HandoffRetention time.Duration
 }
 
 // Service is the set of capabilities Register built. It is safe for
@@ -85,6 +92,7 @@ type Service struct {
 	Claims     *Claims
 	LegalAid   *LegalAid // nil with a store that has no legal-aid methods
 	Activities *Activities
+	Handoff    *Handoff
 }
 
 // SeedDefaults stores the default knowledge base; see Knowledge.SeedDefaults.
@@ -111,6 +119,13 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	if d.FAQRefresh <= 0 {
 		d.FAQRefresh = 30 * time.Second
 	}
+	hours, err := ParseStaffHours(d.StaffHours)
+	if err != nil {
+		return nil, fmt.Errorf("register handlers: UNIONBOT_STAFF_HOURS: %w", err)
+	}
+	if d.HandoffRetention <= 0 {
+		d.HandoffRetention = DefaultHandoffRetention
+	}
 	s := &Service{
 		Binding:    &Binding{store: d.Store, logger: d.Logger, now: d.Now, limits: d.BindingLimits.WithDefaults()},
 		Membership: &Membership{store: d.Store, now: d.Now},
@@ -119,6 +134,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 		Menu:       &ServiceMenu{unionName: d.UnionName},
 		Claims:     &Claims{store: d.Store, now: d.Now},
 		Activities: &Activities{store: d.Store, now: d.Now, publicURL: d.PublicURL},
+		Handoff:    &Handoff{store: d.Store, logger: d.Logger, now: d.Now, hours: hours, keep: d.HandoffRetention},
 	}
 	s.Menu.register(r)
 	s.Binding.register(r)
@@ -131,6 +147,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 		s.Claims.AddProgress(s.LegalAid.ProgressSection) // 进度: claims, then legal-aid requests
 	}
 	s.Activities.register(r, s.Knowledge.handleFallback)
+	s.Handoff.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
 	return s, nil
 }

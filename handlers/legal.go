@@ -400,6 +400,9 @@ func (l *LegalAid) screen(ctx context.Context, s *bot.Session, in bot.Input) bot
 	if l.router.IsCommand(text) {
 		return bot.ScreenResult{}
 	}
+	if inHandoff(s) {
+		return bot.ScreenResult{} // the member is talking to staff (handoff.go)
+	}
 	if t, ok := legalaid.Question(text); ok {
 		if answer, ok := l.answerLegalQuestion(ctx, t, text); ok {
 			return bot.ScreenResult{Handled: true, Reply: bot.Text(answer)}

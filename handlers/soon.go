@@ -2,9 +2,8 @@ package handlers
 
 import "unionbot/bot"
 
-// registerSoon registers the capabilities not open in chat yet, and 人工.
+// registerSoon registers the capabilities not open in chat yet (人工 is handoff.go).
 func registerSoon(r *bot.Router) {
-	intent(r, IntentHuman, reply(msgHuman), "人工", "人工客服", "转人工", "联系工作人员")
 }
 
 // Notes for capabilities that are not open in chat yet. Each says what the
@@ -24,10 +23,4 @@ const (
 
 提醒：劳动仲裁一般要在知道权益受侵害之日起1年内申请，请不要拖延。
 农民工讨薪、工伤赔偿申请法律援助，不需要经济困难证明。`
-
-	msgHuman = `工作人员会在工作日 9:00-17:00 回复您的留言。
-请直接发送文字，说明您的问题；
-请不要发送完整的身份证号、银行卡号。
-
-急事或法律问题，可拨打职工服务热线 12351。`
 )

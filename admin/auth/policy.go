@@ -64,10 +64,16 @@ const (
 	ReadFAQ   Action = "faq.read"   // the knowledge base and the unanswered questions
 	ManageFAQ Action = "faq.manage" // edit entries, attach unanswered questions
 
-	ReadNotices     Action = "notices.read"       // notices, their preview and delivery progress
-	PublishNotices  Action = "notices.publish"    // write, test-send, publish and cancel notices
-	ReadSignups     Action = "activities.signups" // an activity's sign-up list (names, phones) and its export
-	CheckInActivity Action = "activities.checkin" // mark who came on the day
+	ReadNotices        Action = "notices.read"       // notices, their preview and delivery progress
+	PublishNotices     Action = "notices.publish"    // write, test-send, publish and cancel notices
+	ReadSignups        Action = "activities.signups" // an activity's sign-up list (names, phones) and its export
+	CheckInActivity    Action = "activities.checkin" // mark who came on the day
+	ReadHandoffs       Action = "handoffs.read"      // the 人工 inbox and its messages
+	AnswerHandoffs     Action = "handoffs.answer"    // claim, reply, close
+	ManageKeywords     Action = "keywords.manage"    // keyword auto-replies (every member reads them)
+	ImportRoster       Action = "roster.import"      // the roster upload (every unit's members)
+	ChangeMemberStatus Action = "members.status"     // 在册 / 转出 / 退会
+	LinkOwnWeChat      Action = "officer.wechat"     // an officer links their own WeChat
 )
 
 // rule is who may do an action: any of roles, and, when county is set, only principals
@@ -110,6 +116,14 @@ var policy = map[Action]rule{
 	PublishNotices:  {roles: []Role{RoleAdmin, RolePublisher}},
 	ReadSignups:     {roles: []Role{RoleAdmin, RolePublisher, RoleViewer}},
 	CheckInActivity: {roles: []Role{RoleAdmin, RolePublisher}},
+	// Members write private troubles to staff: those who help them read and answer.
+	ReadHandoffs:   {roles: []Role{RoleAdmin, RoleReviewer, RoleLegal}},
+	AnswerHandoffs: {roles: []Role{RoleAdmin, RoleReviewer, RoleLegal}},
+	// Keyword replies and the roster reach across units: the county union's.
+	ManageKeywords:     {roles: []Role{RoleAdmin, RolePublisher}, county: true},
+	ImportRoster:       {roles: []Role{RoleAdmin}, county: true},
+	ChangeMemberStatus: {roles: []Role{RoleAdmin}},
+	LinkOwnWeChat:      {roles: everyone},
 }
 
 // Can reports whether p's roles (and level) allow act at all, whatever the record.

@@ -1,0 +1,22 @@
+CREATE TABLE handoffs (
+    id BIGINT NOT NULL AUTO_INCREMENT,
+    open_id VARCHAR(128) COLLATE utf8mb4_bin NOT NULL,
+    open_key VARCHAR(128) COLLATE utf8mb4_bin NULL,
+    member_id BIGINT NULL,
+    unit_id BIGINT NULL,
+    status VARCHAR(16) NOT NULL,
+    urgent TINYINT(1) NOT NULL DEFAULT 0,
+    opened_at DATETIME(6) NOT NULL,
+    last_activity_at DATETIME(6) NOT NULL,
+    last_member_at DATETIME(6) NULL,
+    claimed_by VARCHAR(100) NULL,
+    claimed_at DATETIME(6) NULL,
+    closed_at DATETIME(6) NULL,
+    closed_by VARCHAR(100) NULL,
+    close_reason VARCHAR(32) NULL,
+    PRIMARY KEY (id),
+    UNIQUE KEY uq_handoffs_open_key (open_key),
+    KEY ix_handoffs_status (status, unit_id, id),
+    KEY ix_handoffs_activity (status, last_activity_at),
+    KEY ix_handoffs_closed (closed_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
