@@ -540,6 +540,11 @@ func TestRedisRestartMidConversation(t *testing.T) {
 
 	stop()
 	contains(t, ch.say("乌云"), "系统繁忙")
+	// Without the kv store, answers with no side effect still go out; a
+	// hand-off or a member look-up fails closed.
+	contains(t, ch.say("菜单"), "服务菜单")
+	contains(t, ch.say("人工"), "系统繁忙")
+	contains(t, ch.say("我的信息"), "系统繁忙")
 	if resp, err := http.Get(r.base + "/readyz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with Redis down: %v %v", resp, err)
 	}

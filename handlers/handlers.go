@@ -149,6 +149,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Handoff.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
+	markSideEffectFree(r)
 	return s, nil
 }
 
