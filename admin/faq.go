@@ -220,30 +220,33 @@ func (s *Server) apiUpdateFAQ(w http.ResponseWriter, r *http.Request, p auth.Pri
 }
 
 func (s *Server) apiRetireFAQ(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.ManageFAQ, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	before, _, _, err := s.knowledgeIndex(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.db.RetireFAQ(r.Context(), id, s.auditFor(r, p)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	res, err := s.writeResult(r, before, id)
+	_, res, err := s.retireFAQ(r, p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	web.JSON(w, http.StatusOK, res)
+}
+
+// retireFAQ retires the entry the path names, for the API and the console
+// alike: the evaluation before and after comes back with the result.
+func (s *Server) retireFAQ(r *http.Request, p auth.Principal) (int64, faqWriteResult, error) {
+	if err := auth.Authorize(p, auth.ManageFAQ, auth.NoRecord); err != nil {
+		return 0, faqWriteResult{}, err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return 0, faqWriteResult{}, err
+	}
+	before, _, _, err := s.knowledgeIndex(r)
+	if err != nil {
+		return id, faqWriteResult{}, err
+	}
+	if err := s.db.RetireFAQ(r.Context(), id, s.auditFor(r, p)); err != nil {
+		return id, faqWriteResult{}, err
+	}
+	res, err := s.writeResult(r, before, id)
+	return id, res, err
 }
 
 // unansweredGroup is one group of similar unanswered questions.

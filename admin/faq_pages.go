@@ -321,25 +321,7 @@ func (s *Server) handleUpdateFAQ(w http.ResponseWriter, r *http.Request, p auth.
 }
 
 func (s *Server) handleRetireFAQ(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.ManageFAQ, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	before, _, _, err := s.knowledgeIndex(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.db.RetireFAQ(r.Context(), id, s.auditFor(r, p)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	res, err := s.writeResult(r, before, id)
+	id, res, err := s.retireFAQ(r, p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
