@@ -184,17 +184,7 @@ func claimErr(err error) error {
 // claimFor loads the claim of the URL and authorizes act on it: another unit's claim is
 // ErrNotFound, exactly as a missing one.
 func (s *Server) claimFor(r *http.Request, p auth.Principal, act auth.Action) (storage.Claim, error) {
-	if err := auth.Authorize(p, act, auth.NoRecord); err != nil {
-		return storage.Claim{}, err
-	}
-	c, err := s.db.ClaimByNumber(r.Context(), r.PathValue("number"))
-	if err != nil {
-		return storage.Claim{}, err
-	}
-	if err := auth.Authorize(p, act, c.UnitID); err != nil {
-		return storage.Claim{}, err
-	}
-	return c, nil
+	return scoped(r, p, act, s.db.ClaimByNumber, r.PathValue("number"), func(v storage.Claim) int64 { return v.UnitID })
 }
 
 // claimQuery is the parsed filter of the queue (console and API).

@@ -159,17 +159,7 @@ func legalErr(err error) error {
 // legalCaseFor loads the case of the URL and authorizes act on it: another unit's case (or,
 // for a unit's officer, a non-member's) is ErrNotFound, exactly as a missing one.
 func (s *Server) legalCaseFor(r *http.Request, p auth.Principal, act auth.Action) (storage.LegalCase, error) {
-	if err := auth.Authorize(p, act, auth.NoRecord); err != nil {
-		return storage.LegalCase{}, err
-	}
-	c, err := s.db.LegalCaseByNumber(r.Context(), r.PathValue("number"))
-	if err != nil {
-		return storage.LegalCase{}, err
-	}
-	if err := auth.Authorize(p, act, c.UnitID); err != nil {
-		return storage.LegalCase{}, err
-	}
-	return c, nil
+	return scoped(r, p, act, s.db.LegalCaseByNumber, r.PathValue("number"), func(v storage.LegalCase) int64 { return v.UnitID })
 }
 
 // legalFilter parses the queue's filter (console and API) within p's unit.

@@ -64,17 +64,25 @@ func (s *Server) viewMember(ctx context.Context, m storage.Member) (memberView, 
 // memberFor loads the member of the URL and authorizes act on it: another unit's member is
 // ErrNotFound, exactly as a missing one.
 func (s *Server) memberFor(r *http.Request, p auth.Principal, act auth.Action) (storage.Member, error) {
+	return scoped(r, p, act, s.db.MemberByNo, r.PathValue("member_no"), func(v storage.Member) int64 { return v.UnitID })
+}
+
+// scoped loads the record key names and authorizes act on it: the role is
+// checked before the load, the record's unit after, so another unit's record
+// is ErrNotFound exactly as a missing one (console and API alike).
+func scoped[T any](r *http.Request, p auth.Principal, act auth.Action, load func(context.Context, string) (T, error), key string, unit func(T) int64) (T, error) {
+	var zero T
 	if err := auth.Authorize(p, act, auth.NoRecord); err != nil {
-		return storage.Member{}, err
+		return zero, err
 	}
-	m, err := s.db.MemberByNo(r.Context(), r.PathValue("member_no"))
+	v, err := load(r.Context(), key)
 	if err != nil {
-		return storage.Member{}, err
+		return zero, err
 	}
-	if err := auth.Authorize(p, act, m.UnitID); err != nil {
-		return storage.Member{}, err
+	if err := auth.Authorize(p, act, unit(v)); err != nil {
+		return zero, err
 	}
-	return m, nil
+	return v, nil
 }
 
 // memberSearch is a parsed member query of the console or the API.
