@@ -112,6 +112,15 @@ func (s *Server) apiListFAQs(w http.ResponseWriter, r *http.Request, p auth.Prin
 	web.JSON(w, http.StatusOK, map[string]any{"items": items, "next": ""})
 }
 
+// decodeFAQ reads an entry from a JSON request body.
+func decodeFAQ(r *http.Request) (storage.FAQ, error) {
+	var b faqBody
+	if err := decodeBody(r, &b); err != nil {
+		return storage.FAQ{}, err
+	}
+	return faqFromBody(b)
+}
+
 func faqFromBody(b faqBody) (storage.FAQ, error) {
 	f := storage.FAQ{Question: strings.TrimSpace(b.Question), Answer: strings.TrimSpace(b.Answer),
 		Category: strings.TrimSpace(b.Category), Enabled: b.Enabled == nil || *b.Enabled}
@@ -164,12 +173,7 @@ func (s *Server) apiCreateFAQ(w http.ResponseWriter, r *http.Request, p auth.Pri
 		s.fail(w, r, err)
 		return
 	}
-	var b faqBody
-	if err := decodeBody(r, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f, err := faqFromBody(b)
+	f, err := decodeFAQ(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -185,7 +189,7 @@ func (s *Server) apiCreateFAQ(w http.ResponseWriter, r *http.Request, p auth.Pri
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, userErr(http.StatusNotFound, "not_found", "没有这条记录。")
+		return 0, errNotFound
 	}
 	return id, nil
 }
@@ -200,12 +204,7 @@ func (s *Server) apiUpdateFAQ(w http.ResponseWriter, r *http.Request, p auth.Pri
 		s.fail(w, r, err)
 		return
 	}
-	var b faqBody
-	if err := decodeBody(r, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f, err := faqFromBody(b)
+	f, err := decodeFAQ(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

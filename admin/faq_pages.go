@@ -50,12 +50,7 @@ func (s *Server) apiCreateFromUnanswered(w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, err)
 		return
 	}
-	var b faqBody
-	if err := decodeBody(r, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f, err := faqFromBody(b)
+	f, err := decodeFAQ(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -191,9 +191,9 @@ func (s *Server) handoffFor(r *http.Request, p auth.Principal, act auth.Action) 
 	if err := auth.Authorize(p, act, auth.NoRecord); err != nil {
 		return storage.Handoff{}, err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r)
 	if err != nil {
-		return storage.Handoff{}, errNotFound
+		return storage.Handoff{}, err
 	}
 	h, err := s.db.Handoff(r.Context(), id)
 	if err != nil {

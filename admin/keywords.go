@@ -63,14 +63,6 @@ func keywordErr(err error) error {
 	return err
 }
 
-func keywordID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, errNotFound
-	}
-	return id, nil
-}
-
 // API.
 
 func (s *Server) apiListKeywords(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -131,7 +123,7 @@ func (s *Server) apiUpdateKeyword(w http.ResponseWriter, r *http.Request, p auth
 		s.fail(w, r, err)
 		return
 	}
-	id, err := keywordID(r)
+	id, err := pathID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -154,7 +146,7 @@ func (s *Server) apiDeleteKeyword(w http.ResponseWriter, r *http.Request, p auth
 		s.fail(w, r, err)
 		return
 	}
-	id, err := keywordID(r)
+	id, err := pathID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -232,7 +224,7 @@ func (s *Server) handleUpdateKeyword(w http.ResponseWriter, r *http.Request, p a
 		s.fail(w, r, err)
 		return
 	}
-	id, err := keywordID(r)
+	id, err := pathID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -247,7 +239,7 @@ func (s *Server) handleDeleteKeyword(w http.ResponseWriter, r *http.Request, p a
 		s.fail(w, r, err)
 		return
 	}
-	id, err := keywordID(r)
+	id, err := pathID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -184,9 +184,9 @@ func (s *Server) noticeFor(r *http.Request, p auth.Principal, act auth.Action) (
 	if !auth.Can(p, act) {
 		return storage.Notice{}, auth.ErrForbidden
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return storage.Notice{}, errNotFound
+	id, err := pathID(r)
+	if err != nil {
+		return storage.Notice{}, err
 	}
 	n, err := s.db.NoticeByID(r.Context(), id)
 	if err != nil {

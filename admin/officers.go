@@ -158,9 +158,9 @@ func (s *Server) officerFor(r *http.Request, p auth.Principal) (storage.Officer,
 	if err := auth.Authorize(p, auth.ManageOfficers, auth.NoRecord); err != nil {
 		return storage.Officer{}, err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r)
 	if err != nil {
-		return storage.Officer{}, errNotFound
+		return storage.Officer{}, err
 	}
 	o, err := s.db.OfficerByID(r.Context(), id)
 	if err != nil {
