@@ -335,35 +335,49 @@ func orderedTemplateData(raw json.RawMessage) (keys []string, vals map[string]st
 	return keys, vals, nil
 }
 
-func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
+// templateRequest is the body shared by template and subscribe sends.
+type templateRequest struct {
+	ToUser      string          `json:"touser"`
+	TemplateID  string          `json:"template_id"`
+	URL         string          `json:"url"`  // template messages
+	Page        string          `json:"page"` // subscribe messages
+	Data        json.RawMessage `json:"data"`
+	ClientMsgID string          `json:"client_msg_id"`
+
+	keys []string
+	vals map[string]string
+}
+
+// readTemplateRequest reads and checks a template-shaped send, returning
+// WeChat's errcode for what is wrong with it (0 when nothing is).
+func readTemplateRequest(r *http.Request) (templateRequest, []byte, int) {
+	var req templateRequest
 	body, err := readBody(r, maxJSONBody)
 	if err != nil || len(bytes.TrimSpace(body)) == 0 {
-		e.writeErr(w, ErrEmptyPostData, "")
-		return
-	}
-	var req struct {
-		ToUser      string          `json:"touser"`
-		TemplateID  string          `json:"template_id"`
-		URL         string          `json:"url"`
-		Data        json.RawMessage `json:"data"`
-		ClientMsgID string          `json:"client_msg_id"`
+		return req, body, ErrEmptyPostData
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
-		e.writeErr(w, ErrDataFormat, "")
-		return
+		return req, body, ErrDataFormat
 	}
-	keys, vals, err := orderedTemplateData(req.Data)
+	req.keys, req.vals, err = orderedTemplateData(req.Data)
 	switch {
 	case err != nil:
-		e.writeErr(w, ErrDataFormat, "")
-		return
+		return req, body, ErrDataFormat
 	case req.ToUser == "":
-		e.writeErr(w, ErrInvalidOpenID, "")
-		return
+		return req, body, ErrInvalidOpenID
 	case req.TemplateID == "":
-		e.writeErr(w, ErrInvalidTemplate, "")
+		return req, body, ErrInvalidTemplate
+	}
+	return req, body, 0
+}
+
+func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
+	req, body, code := readTemplateRequest(r)
+	if code != 0 {
+		e.writeErr(w, code, "")
 		return
 	}
+	keys, vals := req.keys, req.vals
 	if e.opts.StrictTemplates {
 		for _, k := range keys {
 			v := vals[k]
@@ -382,7 +396,7 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request) {
 		TemplateID: req.TemplateID, Data: vals, DataKeys: keys, URL: req.URL, Raw: compactJSON(body),
 	}
 	e.mu.Lock()
-	code := 0
+	code = 0
 	dupID, dup := e.templateDupLocked(req.ToUser, req.ClientMsgID, 0)
 	switch {
 	case dup: // WeChat drops a repeated client_msg_id (emulator_mass.go)

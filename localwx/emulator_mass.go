@@ -245,40 +245,19 @@ func (e *Emulator) handleMassSend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r, maxJSONBody)
-	if err != nil || len(bytes.TrimSpace(body)) == 0 {
-		e.writeErr(w, ErrEmptyPostData, "")
+	req, body, code := readTemplateRequest(r)
+	if code != 0 {
+		e.writeErr(w, code, "")
 		return
 	}
-	var req struct {
-		ToUser     string          `json:"touser"`
-		TemplateID string          `json:"template_id"`
-		Page       string          `json:"page"`
-		Data       json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		e.writeErr(w, ErrDataFormat, "")
-		return
-	}
-	keys, vals, err := orderedTemplateData(req.Data)
-	switch {
-	case err != nil:
-		e.writeErr(w, ErrDataFormat, "")
-		return
-	case req.ToUser == "":
-		e.writeErr(w, ErrInvalidOpenID, "")
-		return
-	case req.TemplateID == "":
-		e.writeErr(w, ErrInvalidTemplate, "")
-		return
-	}
+	keys, vals := req.keys, req.vals
 	lines := make([]string, 0, len(keys))
 	for _, k := range keys {
 		lines = append(lines, k+": "+vals[k])
 	}
 	e.mu.Lock()
 	m := e.massLocked()
-	code := 0
+	code = 0
 	switch {
 	case e.users[req.ToUser].Unsubscribed:
 		code = ErrRequireSubscribe
