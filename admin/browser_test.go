@@ -214,6 +214,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := text("#binding-state"); !strings.Contains(got, "未绑定") {
 		t.Errorf("after unbind: %q", got)
 	}
+	do("reveal the full ID number",
+		chromedp.Click(chromedp.CSS("#reveal-id-box summary")),
+		chromedp.SetValue(chromedp.CSS("#reveal-reason"), "会员到窗口办理，核对纸质申请表"),
+		chromedp.Click(chromedp.CSS("#reveal-id")),
+		chromedp.WaitVisible(chromedp.CSS("#full-id")),
+	)
+	if got := text("#full-id"); got != "11010119900307123X" {
+		t.Errorf("revealed ID number: %q", got)
+	}
+	shot("member-reveal")
 
 	// Admin pages.
 	do("audit", chromedp.Navigate(base+"/admin/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))

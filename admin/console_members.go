@@ -24,6 +24,7 @@ var actionLabels = map[string]string{
 	"officer.password.reset":   "重置密码",
 	"token.create":             "新增 API 令牌",
 	"member.status":            "变更会员状态",
+	"member.id.reveal":         "查看完整身份证号",
 	"handoff.open":             "发起人工对话",
 	"handoff.claim":            "认领人工对话",
 	"handoff.reply":            "回复人工对话",
@@ -108,8 +109,10 @@ type memberPage struct {
 	History         []auditView
 	CanHelp         bool
 	CanChangeStatus bool
+	CanRevealID     bool
 	Code            *storage.BindingCode
 	CodeExpiry      string
+	FullIDNumber    string // shown once, on the answer to 显示完整身份证号
 }
 
 func (s *Server) memberPageData(r *http.Request, p auth.Principal, m storage.Member) (*memberPage, error) {
@@ -121,7 +124,8 @@ func (s *Server) memberPageData(r *http.Request, p auth.Principal, m storage.Mem
 	if err != nil {
 		return nil, err
 	}
-	return &memberPage{Member: v, History: auditViews(hist), CanHelp: auth.Can(p, auth.HelpBinding), CanChangeStatus: auth.Can(p, auth.ChangeMemberStatus)}, nil
+	return &memberPage{Member: v, History: auditViews(hist), CanHelp: auth.Can(p, auth.HelpBinding), CanChangeStatus: auth.Can(p, auth.ChangeMemberStatus),
+		CanRevealID: auth.Can(p, auth.RevealIDNumber)}, nil
 }
 
 func (s *Server) handleMember(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -205,4 +209,35 @@ func (s *Server) handleUnbind(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return
 	}
 	s.flashRedirect(w, r, "已解除该会员的微信绑定（原因已记入审计日志）。", memberURL(m.MemberNo))
+}
+
+// handleRevealID shows the member's full ID number on the page that answers the POST, once
+// (a reload asks again), after writing the audit row with the officer's reason in the same
+// transaction. Only roles allowed auth.RevealIDNumber see the button; others get 403.
+func (s *Server) handleRevealID(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	m, err := s.memberFor(r, p, auth.RevealIDNumber)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var id string
+	reason, err := officerReason(r.PostFormValue("reason"), "查看原因")
+	if err == nil {
+		id, err = s.db.RevealIDNumber(r.Context(), m.MemberNo, reason, s.auditFor(r, p))
+	}
+	d, derr := s.memberPageData(r, p, m)
+	if derr != nil {
+		s.fail(w, r, derr)
+		return
+	}
+	if he := classify(err); he != nil && he.status < 500 && he.status != http.StatusNotFound {
+		s.renderStatus(w, r, he.status, "member", &pageData{Title: "会员 " + m.MemberNo, Error: he.msg, Data: d})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.FullIDNumber = id
+	s.render(w, r, "member", &pageData{Title: "会员 " + m.MemberNo, Data: d})
 }

@@ -142,13 +142,17 @@ func decodeCursor(c string) (int64, error) {
 }
 
 // unbindReason checks an officer's reason for unbinding (required, at most 200 characters).
-func unbindReason(s string) (string, error) {
+func unbindReason(s string) (string, error) { return officerReason(s, "解绑原因") }
+
+// officerReason checks a reason an officer must give (what names it: 解绑原因, 查看原因):
+// required, at most 200 characters.
+func officerReason(s, what string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", userErr(http.StatusUnprocessableEntity, "reason_required", "请填写解绑原因。")
+		return "", userErr(http.StatusUnprocessableEntity, "reason_required", "请填写"+what+"。")
 	}
 	if utf8.RuneCountInString(s) > 200 {
-		return "", userErr(http.StatusUnprocessableEntity, "reason_too_long", "解绑原因不能超过 200 个字。")
+		return "", userErr(http.StatusUnprocessableEntity, "reason_too_long", what+"不能超过 200 个字。")
 	}
 	return s, nil
 }

@@ -89,6 +89,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("POST /admin/members/{member_no}/unlock-binding", (*Server).handleUnlockBinding)
 	page("POST /admin/members/{member_no}/binding-code", (*Server).handleBindingCode)
 	page("POST /admin/members/{member_no}/unbind", (*Server).handleUnbind)
+	page("POST /admin/members/{member_no}/reveal-id", (*Server).handleRevealID)
 	page("GET /admin/notices", (*Server).handleNotices)
 	page("GET /admin/notices/new", (*Server).handleNoticeEditor)
 	page("POST /admin/notices", (*Server).handleCreateNotice)

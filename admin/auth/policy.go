@@ -49,6 +49,7 @@ const (
 	ViewDashboard  Action = "dashboard.view"
 	ReadMembers    Action = "members.read"
 	HelpBinding    Action = "members.binding" // unlock, issue a binding code, unbind
+	RevealIDNumber Action = "members.reveal_id" // show a member's full ID number once, with a reason (audited)
 	ReadAudit      Action = "audit.read"
 	ManageOfficers Action = "officers.manage"
 
@@ -90,6 +91,10 @@ var policy = map[Action]rule{
 	ViewDashboard: {roles: everyone},
 	ReadMembers:   {roles: everyone},
 	HelpBinding:   {roles: []Role{RoleAdmin, RoleReviewer}},
+	// A full ID number is shown to admins only (e.g. to check a paper form with the member
+	// at the counter), each time with a reason written to the audit log; everyone else sees
+	// it masked.
+	RevealIDNumber: {roles: []Role{RoleAdmin}},
 	// The audit log names members and officers of every unit, so only county-level
 	// admins read it.
 	ReadAudit:      {roles: []Role{RoleAdmin}, county: true},
