@@ -48,7 +48,7 @@ type Action string
 const (
 	ViewDashboard  Action = "dashboard.view"
 	ReadMembers    Action = "members.read"
-	HelpBinding    Action = "members.binding" // unlock, issue a binding code, unbind
+	HelpBinding    Action = "members.binding"   // unlock, issue a binding code, unbind
 	RevealIDNumber Action = "members.reveal_id" // show a member's full ID number once, with a reason (audited)
 	ReadAudit      Action = "audit.read"
 	ManageOfficers Action = "officers.manage"
