@@ -390,10 +390,10 @@ func TestYearlyStatsAPI(t *testing.T) {
 	// premiums 580.50, 3 claims, 3 claimants, approved 4200, paid 3000, 2 units with claims.
 	code, out := c.json("GET", "/api/v1/stats/yearly?year=2026", "/api/v1/stats/yearly", c.view, "")
 	for _, want := range []string{
-		`{"unit":"乙公司工会","enrolled":1,"premiums":"80.50","claims":1,"claimants":1,"approved":"0.00","paid_claims":0,"paid":"0.00"}`,
-		`{"unit":"甲镇工会","enrolled":2,"premiums":"500.00","claims":2,"claimants":2,"approved":"4200.00","paid_claims":1,"paid":"3000.00"}`,
-		`"total":{"unit":"合计","enrolled":3,"premiums":"580.50","claims":3,"claimants":3,"approved":"4200.00","paid_claims":1,"paid":"3000.00"}`,
-		`"units_with_claims":2`, `2026年度，2家单位的3名职工办理了互助金申领手续，共发放互助金3000.00元。`,
+		`{"unit":"乙公司工会","enrolled":1,"premiums":"80.50","claims":1,"claimants":1,"approved":"0.00","paid_claims":0,"paid":"0.00","legal_cases":0}`,
+		`{"unit":"甲镇工会","enrolled":2,"premiums":"500.00","claims":2,"claimants":2,"approved":"4200.00","paid_claims":1,"paid":"3000.00","legal_cases":0}`,
+		`"total":{"unit":"合计","enrolled":3,"premiums":"580.50","claims":3,"claimants":3,"approved":"4200.00","paid_claims":1,"paid":"3000.00","legal_cases":0}`,
+		`"units_with_claims":2`, `2026年度，2家单位的3名职工办理了互助金申领手续，共发放互助金3,000元。`,
 	} {
 		if code != 200 || !strings.Contains(out, want) {
 			t.Errorf("yearly lacks %s:\n%s", want, out)
@@ -430,10 +430,10 @@ func TestYearlyStatsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"基层工会", "参保人数", "缴费金额（元）", "申领件数", "申领人数", "核准金额（元）", "已发放件数", "已发放金额（元）"},
-		{"乙公司工会", "1", "80.5", "1", "1", "0", "0", "0"},
-		{"甲镇工会", "2", "500", "2", "2", "4200", "1", "3000"},
-		{"合计", "3", "580.5", "3", "3", "4200", "1", "3000"},
+		{"基层工会", "参保人数", "缴费金额（元）", "申领件数", "申领人数", "核准金额（元）", "已发放件数", "已发放金额（元）", "法律援助件数"},
+		{"乙公司工会", "1", "80.5", "1", "1", "0", "0", "0", "0"},
+		{"甲镇工会", "2", "500", "2", "2", "4200", "1", "3000", "0"},
+		{"合计", "3", "580.5", "3", "3", "4200", "1", "3000", "0"},
 	}
 	for i, w := range want {
 		if i >= len(rows) || strings.Join(rows[i], "|") != strings.Join(w, "|") {
@@ -558,6 +558,7 @@ var claimRoutes = []string{
 	"GET /api/v1/claims", "GET /api/v1/claims/{number}", "POST /api/v1/claims/{number}/transitions",
 	"GET /api/v1/claim-rules", "PUT /api/v1/claim-rules", "POST /api/v1/payments/results",
 	"GET /api/v1/stats/yearly", "GET /api/v1/stats/public-list", "PUT /api/v1/premiums", "GET /api/v1/payments/list",
+	"POST /api/v1/premiums/imports",
 }
 
 // TestClaimsAuthorizationMatrix sends every claims route as every role from the county, the
@@ -570,11 +571,11 @@ func TestClaimsAuthorizationMatrix(t *testing.T) {
 	c := setupClaims(t, newEnv(t, storagetest.Embedded(t), memStore(t)))
 	a := c.file("A1", "2026-11-01", "ia")
 	c.file("B1", "2026-11-02", "ib")
-	csvHeader := func() (string, []byte) {
+	csvHeader := func(header string) (string, []byte) {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
 		fw, _ := mw.CreateFormFile("file", "r.csv")
-		fw.Write([]byte("申请编号,结果,流水号,原因\n"))
+		fw.Write([]byte(header + "\n"))
 		mw.Close()
 		return mw.FormDataContentType(), buf.Bytes()
 	}
@@ -604,6 +605,8 @@ func TestClaimsAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/stats/public-list?year=2026", "/api/v1/stats/public-list", "", false, 200, func(auth.Role, bool) bool { return true }},
 		{"PUT", "/api/v1/premiums", "/api/v1/premiums", `{"unit":"甲镇工会","year":2026,"amount":"1.00"}`, false, 200,
 			func(r auth.Role, county bool) bool { return r == auth.RoleAdmin && county }},
+		{"POST", "/api/v1/premiums/imports", "/api/v1/premiums/imports", "单位,年度,金额", false, 200,
+			func(r auth.Role, county bool) bool { return r == auth.RoleAdmin && county }},
 	}
 	for _, r := range routes {
 		if !slices.Contains(claimRoutes, r.method+" "+r.pattern) {
@@ -627,10 +630,14 @@ func TestClaimsAuthorizationMatrix(t *testing.T) {
 				}
 				var code int
 				var out string
-				if rt.pattern == "/api/v1/payments/results" {
-					ct, body := csvHeader()
+				switch rt.pattern {
+				case "/api/v1/payments/results":
+					ct, body := csvHeader("申请编号,结果,流水号,原因")
 					code, out = c.call(rt.method, rt.path, rt.pattern, tok, ct, body)
-				} else {
+				case "/api/v1/premiums/imports":
+					ct, body := csvHeader(rt.body)
+					code, out = c.call(rt.method, rt.path, rt.pattern, tok, ct, body)
+				default:
 					code, out = c.json(rt.method, rt.path, rt.pattern, tok, rt.body)
 				}
 				if code != want {

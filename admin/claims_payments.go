@@ -5,6 +5,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -32,12 +33,23 @@ type paymentRowError struct {
 	Reason string `json:"reason"`
 }
 
+// paymentRow is what one row of the result file did: outcome paid, failed, unchanged or
+// rejected (with the reason).
+type paymentRow struct {
+	Row        int    `json:"row"`
+	Number     string `json:"number"`
+	Outcome    string `json:"outcome"`
+	PaymentRef string `json:"payment_ref,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
 // paymentReport is the answer of POST /api/v1/payments/results.
 type paymentReport struct {
 	Paid      int               `json:"paid"`
 	Failed    int               `json:"failed"`
 	Unchanged int               `json:"unchanged"` // already recorded so (the same file sent again)
 	Rejected  []paymentRowError `json:"rejected"`
+	Rows      []paymentRow      `json:"rows"`
 }
 
 // paymentColumns are the headers of the result file, Chinese first, with English aliases.
@@ -53,19 +65,7 @@ func (s *Server) apiPaymentResults(w http.ResponseWriter, r *http.Request, p aut
 		s.fail(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxPaymentFile+64<<10)
-	file, _, err := r.FormFile("file")
-	if err != nil {
-		s.fail(w, r, userErr(http.StatusBadRequest, "bad_file", "请以 multipart 表单字段 file 上传银行回盘文件（CSV 或 XLSX，不超过 5 MB）。"))
-		return
-	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, maxPaymentFile+1))
-	if err != nil || len(data) > maxPaymentFile {
-		s.fail(w, r, userErr(http.StatusBadRequest, "bad_file", "文件无法读取或超过 5 MB。"))
-		return
-	}
-	rows, err := readTable(data)
+	rows, err := uploadedTable(w, r, "银行回盘文件")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -76,6 +76,22 @@ func (s *Server) apiPaymentResults(w http.ResponseWriter, r *http.Request, p aut
 		return
 	}
 	web.JSON(w, http.StatusOK, report)
+}
+
+// uploadedTable reads the multipart field file (CSV or XLSX, at most maxPaymentFile) as rows;
+// what names the file in the error ("银行回盘文件").
+func uploadedTable(w http.ResponseWriter, r *http.Request, what string) ([][]string, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxPaymentFile+64<<10)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		return nil, userErr(http.StatusBadRequest, "bad_file", "请选择要上传的"+what+"（CSV 或 XLSX，不超过 5 MB）。")
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxPaymentFile+1))
+	if err != nil || len(data) > maxPaymentFile {
+		return nil, userErr(http.StatusBadRequest, "bad_file", "文件无法读取或超过 5 MB。")
+	}
+	return readTable(data)
 }
 
 // readTable reads the first sheet of an XLSX file or a CSV file (UTF-8 with or without BOM,
@@ -114,35 +130,12 @@ func readTable(data []byte) ([][]string, error) {
 
 // applyPayments finds the header among the first rows and applies every row after it.
 func (s *Server) applyPayments(r *http.Request, p auth.Principal, rows [][]string) (paymentReport, error) {
-	rep := paymentReport{Rejected: []paymentRowError{}}
-	header, col := -1, map[string]int{}
-	for i := 0; i < len(rows) && i < 5 && header < 0; i++ {
-		found := map[string]int{}
-		for j, cell := range rows[i] {
-			for key, names := range paymentColumns {
-				for _, n := range names {
-					if strings.EqualFold(strings.TrimSpace(cell), n) {
-						found[key] = j
-					}
-				}
-			}
-		}
-		if _, ok := found["number"]; ok {
-			if _, ok := found["result"]; ok {
-				header, col = i, found
-			}
-		}
-	}
+	rep := paymentReport{Rejected: []paymentRowError{}, Rows: []paymentRow{}}
+	header, col := headerOf(rows, paymentColumns, "number", "result")
 	if header < 0 {
 		return rep, userErr(http.StatusBadRequest, "bad_file", "文件缺少「申请编号」和「结果」列。")
 	}
-	cell := func(row []string, key string) string {
-		j, ok := col[key]
-		if !ok || j >= len(row) {
-			return ""
-		}
-		return strings.TrimSpace(row[j])
-	}
+	cell := func(row []string, key string) string { return cellOf(row, col, key) }
 	for i := header + 1; i < len(rows); i++ {
 		row := rows[i]
 		number, result := cell(row, "number"), cell(row, "result")
@@ -152,6 +145,7 @@ func (s *Server) applyPayments(r *http.Request, p auth.Principal, rows [][]strin
 		line := i + 1
 		reject := func(reason string) {
 			rep.Rejected = append(rep.Rejected, paymentRowError{Row: line, Number: number, Reason: reason})
+			rep.Rows = append(rep.Rows, paymentRow{Row: line, Number: number, Outcome: "rejected", Reason: reason})
 		}
 		var req storage.TransitionRequest
 		switch result {
@@ -174,8 +168,11 @@ func (s *Server) applyPayments(r *http.Request, p auth.Principal, rows [][]strin
 		if err != nil {
 			return rep, err
 		}
+		done := paymentRow{Row: line, Number: number, PaymentRef: req.Details.PaymentRef, Reason: req.Details.Reason}
 		if c.Status == req.To && (req.To != claims.Paid || c.PaymentRef == req.Details.PaymentRef) {
 			rep.Unchanged++
+			done.Outcome = "unchanged"
+			rep.Rows = append(rep.Rows, done)
 			continue
 		}
 		if _, err := s.db.TransitionClaim(r.Context(), number, req, s.auditFor(r, p)); err != nil {
@@ -188,9 +185,12 @@ func (s *Server) applyPayments(r *http.Request, p auth.Principal, rows [][]strin
 		}
 		if req.To == claims.Paid {
 			rep.Paid++
+			done.Outcome = "paid"
 		} else {
 			rep.Failed++
+			done.Outcome = "failed"
 		}
+		rep.Rows = append(rep.Rows, done)
 	}
 	return rep, nil
 }
@@ -209,6 +209,26 @@ type paymentItem struct {
 	Amount         claims.Fen `json:"amount"`
 }
 
+// awaitingPayment is the approved claims within p's unit, newest first (at most
+// maxPaymentList).
+func (s *Server) awaitingPayment(ctx context.Context, p auth.Principal) ([]storage.Claim, error) {
+	unit, _ := auth.UnitFilter(p, 0)
+	var cs []storage.Claim
+	var before int64
+	for len(cs) < maxPaymentList {
+		page, next, err := s.db.ListClaims(ctx, storage.ClaimFilter{Status: claims.Approved, UnitID: unit, Before: before, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, page...)
+		if next == 0 {
+			break
+		}
+		before = next
+	}
+	return cs, nil
+}
+
 // apiPaymentList is the list of approved claims for the bank. As XLSX it reveals the card
 // numbers (finance only, audited); as JSON they stay masked.
 func (s *Server) apiPaymentList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -221,20 +241,10 @@ func (s *Server) apiPaymentList(w http.ResponseWriter, r *http.Request, p auth.P
 		s.fail(w, r, userErr(http.StatusBadRequest, "bad_format", "format 应为 json 或 xlsx。"))
 		return
 	}
-	unit, _ := auth.UnitFilter(p, 0)
-	var cs []storage.Claim
-	var before int64
-	for len(cs) < maxPaymentList {
-		page, next, err := s.db.ListClaims(r.Context(), storage.ClaimFilter{Status: claims.Approved, UnitID: unit, Before: before, Limit: 500})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cs = append(cs, page...)
-		if next == 0 {
-			break
-		}
-		before = next
+	cs, err := s.awaitingPayment(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if format != "xlsx" {
 		out := list[paymentItem]{Items: []paymentItem{}}

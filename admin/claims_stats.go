@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"unionbot/admin/auth"
 	"unionbot/claims"
+	"unionbot/parse"
 	"unionbot/storage"
 	"unionbot/web"
 )
@@ -27,6 +29,7 @@ type unitYearView struct {
 	Approved   claims.Fen `json:"approved"`
 	PaidClaims int        `json:"paid_claims"`
 	Paid       claims.Fen `json:"paid"`
+	LegalCases int        `json:"legal_cases"`
 }
 
 type yearlyView struct {
@@ -46,12 +49,32 @@ type publicEntryView struct {
 
 func viewUnitYear(u storage.UnitYear) unitYearView {
 	return unitYearView{Unit: u.Unit, Enrolled: u.Enrolled, Premiums: u.Premiums, Claims: u.Claims, Claimants: u.Claimants,
-		Approved: u.Approved, PaidClaims: u.PaidClaims, Paid: u.Paid}
+		Approved: u.Approved, PaidClaims: u.PaidClaims, Paid: u.Paid, LegalCases: u.LegalCases}
 }
 
-// yearlySummary is the figures as the source report puts them.
+// yearlySummary is the figures as the source report puts them: "2026年度，40家单位的70名职工
+// 办理了互助金申领手续，共发放互助金5.5万余元。"
 func yearlySummary(y storage.Yearly) string {
-	return fmt.Sprintf("%d年度，%d家单位的%d名职工办理了互助金申领手续，共发放互助金%s元。", y.Year, y.UnitsWithClaims, y.Total.Claimants, y.Total.Paid)
+	return fmt.Sprintf("%d年度，%d家单位的%d名职工办理了互助金申领手续，共发放互助金%s。", y.Year, y.UnitsWithClaims, y.Total.Claimants, reportAmount(y.Total.Paid))
+}
+
+// reportAmount writes an amount as a report does: from 1万 on in 万 to one decimal, with 余
+// when something was cut off (55,321 → 5.5万余元, 50,000 → 5万元); below, to the fen
+// without zero decimals (3,000元, 3,000.50元).
+func reportAmount(f claims.Fen) string {
+	if f < claims.Yuan(10000) {
+		s := parse.FormatFen(int64(f))
+		return strings.TrimSuffix(s, ".00") + "元"
+	}
+	tenths := int64(f) / 100000 // tenths of 万 (1,000 元)
+	s := strconv.FormatInt(tenths/10, 10)
+	if tenths%10 != 0 {
+		s += "." + strconv.FormatInt(tenths%10, 10)
+	}
+	if int64(f)%100000 != 0 {
+		return s + "万余元"
+	}
+	return s + "万元"
 }
 
 // statsYear is ?year=, this year in China by default.
@@ -102,11 +125,15 @@ func (s *Server) apiYearlyStats(w http.ResponseWriter, r *http.Request, p auth.P
 		s.writeYearlyXLSX(w, r, y, pub)
 		return
 	}
+	web.JSON(w, http.StatusOK, viewYearly(y))
+}
+
+func viewYearly(y storage.Yearly) yearlyView {
 	out := yearlyView{Year: y.Year, Units: []unitYearView{}, Total: viewUnitYear(y.Total), UnitsWithClaims: y.UnitsWithClaims, Summary: yearlySummary(y)}
 	for _, u := range y.Units {
 		out.Units = append(out.Units, viewUnitYear(u))
 	}
-	web.JSON(w, http.StatusOK, out)
+	return out
 }
 
 func (s *Server) apiPublicList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -153,9 +180,9 @@ func (s *Server) writeYearlyXLSX(w http.ResponseWriter, r *http.Request, y stora
 		s.fail(w, r, err)
 		return
 	}
-	rows := [][]any{{"基层工会", "参保人数", "缴费金额（元）", "申领件数", "申领人数", "核准金额（元）", "已发放件数", "已发放金额（元）"}}
+	rows := [][]any{{"基层工会", "参保人数", "缴费金额（元）", "申领件数", "申领人数", "核准金额（元）", "已发放件数", "已发放金额（元）", "法律援助件数"}}
 	for _, u := range append(append([]storage.UnitYear(nil), y.Units...), y.Total) {
-		rows = append(rows, []any{u.Unit, u.Enrolled, yuan(u.Premiums), u.Claims, u.Claimants, yuan(u.Approved), u.PaidClaims, yuan(u.Paid)})
+		rows = append(rows, []any{u.Unit, u.Enrolled, yuan(u.Premiums), u.Claims, u.Claimants, yuan(u.Approved), u.PaidClaims, yuan(u.Paid), u.LegalCases})
 	}
 	rows = append(rows, []any{}, []any{yearlySummary(y)})
 	for i, row := range rows {
@@ -173,7 +200,7 @@ func (s *Server) writeYearlyXLSX(w http.ResponseWriter, r *http.Request, y stora
 		}
 	}
 	_ = f.SetColWidth(stats, "A", "A", 24)
-	_ = f.SetColWidth(stats, "B", "H", 14)
+	_ = f.SetColWidth(stats, "B", "I", 14)
 	prow := []any{"姓名", "单位", "金额（元）"}
 	_ = f.SetSheetRow(public, "A1", &prow)
 	for i, e := range pub {

@@ -148,13 +148,21 @@ func (b *browser) do(method, path string, form url.Values, hdr http.Header) (int
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
+		hdr = hdr.Clone()
+		if hdr == nil {
+			hdr = http.Header{}
+		}
+		hdr.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return b.send(method, path, body, hdr)
+}
+
+// send is do with a body of any kind (a multipart upload).
+func (b *browser) send(method, path string, body io.Reader, hdr http.Header) (int, string, string) {
+	b.e.t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, b.e.srv.URL+path, body)
 	if err != nil {
 		b.e.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range hdr {
 		req.Header[k] = v

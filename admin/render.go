@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"unionbot/admin/auth"
+	"unionbot/claims"
+	"unionbot/parse"
 	"unionbot/web"
 )
 
@@ -58,7 +60,10 @@ var funcs = template.FuncMap{
 	},
 	"join":        strings.Join,
 	"sub":         func(a, b int) int { return a - b },
+	"add":         func(a, b int) int { return a + b },
 	"actionLabel": actionLabel,
+	"fen":         func(f claims.Fen) string { return parse.FormatFen(int64(f)) },
+	"payOutcome":  paymentOutcomeLabel,
 }
 
 // pages are parsed once: each page file with the layout.
@@ -105,6 +110,9 @@ func nav(p auth.Principal, path string) []navItem {
 		{"/admin/", "概览", auth.ViewDashboard},
 		{"/admin/members", "会员", auth.ReadMembers},
 		{"/admin/notices", "通知活动", auth.ReadNotices},
+		{"/admin/payments", "互助金发放", auth.ViewPayments},
+		{"/admin/stats", "互助金统计", auth.ReadClaimStats},
+		{"/admin/premiums", "缴费", auth.ManageClaimRules},
 		{"/admin/legal", "法律援助", auth.ReadLegalCases},
 		{"/admin/unanswered", "未答问题", auth.ReadFAQ},
 		{"/admin/faqs", "常见问题", auth.ReadFAQ},

@@ -37,6 +37,7 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/v1/stats/yearly", (*Server).apiYearlyStats},
 	{"GET", "/api/v1/stats/public-list", (*Server).apiPublicList},
 	{"PUT", "/api/v1/premiums", (*Server).apiSetPremium},
+	{"POST", "/api/v1/premiums/imports", (*Server).apiImportPremiums},
 	{"GET", "/api/v1/legal-cases", (*Server).apiListLegalCases},
 	{"GET", "/api/v1/legal-cases/{number}", (*Server).apiLegalCase},
 	{"POST", "/api/v1/legal-cases/{number}/assign", (*Server).apiAssignLegalCase},
@@ -136,6 +137,14 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("POST /admin/legal/{number}/assign", (*Server).handleLegalAssign)
 	page("POST /admin/legal/{number}/transitions", (*Server).handleLegalTransition)
 	page("POST /admin/legal/{number}/notes", (*Server).handleLegalNote)
+	page("GET /admin/payments", (*Server).handlePayments)
+	page("POST /admin/payments/results", (*Server).handlePaymentResults)
+	page("POST /admin/payments/{number}", (*Server).handleMarkPayment)
+	page("GET /admin/premiums", (*Server).handlePremiums)
+	page("POST /admin/premiums", (*Server).handleSetPremium)
+	page("POST /admin/premiums/import", (*Server).handleImportPremiums)
+	page("GET /admin/stats", (*Server).handleStats)
+	page("GET /admin/stats/public", (*Server).handlePublicList)
 	mux.Handle("/admin/", s.protect(s.console(func(s *Server, w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 		s.fail(w, r, errNotFound)
 	})))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -47,6 +48,41 @@ ON DUPLICATE KEY UPDATE amount = VALUES(amount), updated_at = VALUES(updated_at)
 	})
 }
 
+// UnitPremium is what a unit paid for a year's cover; Set is false when nothing is recorded.
+type UnitPremium struct {
+	UnitID    int64
+	Unit      string
+	Amount    claims.Fen
+	Set       bool
+	UpdatedAt time.Time
+}
+
+// UnitPremiums lists every unit (by name) with its premium of year, for one unit when
+// unitID is not 0.
+func (db *DB) UnitPremiums(ctx context.Context, year int, unitID int64) ([]UnitPremium, error) {
+	q := `SELECT u.id, u.name, p.amount, p.updated_at FROM units u
+LEFT JOIN unit_premiums p ON p.unit_id = u.id AND p.year = ?`
+	args := []any{year}
+	if unitID != 0 {
+		q, args = q+` WHERE u.id = ?`, append(args, unitID)
+	}
+	var rows []struct {
+		ID        int64         `db:"id"`
+		Name      string        `db:"name"`
+		Amount    sql.NullInt64 `db:"amount"`
+		UpdatedAt sql.NullTime  `db:"updated_at"`
+	}
+	if err := db.r.SelectContext(ctx, &rows, q+` ORDER BY u.name`, args...); err != nil {
+		return nil, fmt.Errorf("unit premiums: %w", err)
+	}
+	out := make([]UnitPremium, len(rows))
+	for i, r := range rows {
+		out[i] = UnitPremium{UnitID: r.ID, Unit: r.Name, Amount: claims.Fen(r.Amount.Int64), Set: r.Amount.Valid,
+			UpdatedAt: r.UpdatedAt.Time.UTC()}
+	}
+	return out, nil
+}
+
 // UnitYear is one unit's (or the total's) mutual-aid figures of a year. Claims count those
 // submitted in the year (China time), withdrawn ones left out; Approved sums the approved
 // amounts of those approved, paid or awaiting a corrected card; Paid those paid.
@@ -60,6 +96,7 @@ type UnitYear struct {
 	Approved   claims.Fen
 	PaidClaims int
 	Paid       claims.Fen
+	LegalCases int // legal-aid requests of the unit's members submitted in the year
 }
 
 // Yearly is a year's figures: the units with any enrolment, premium or claim (by name) and
@@ -149,15 +186,34 @@ JOIN members m ON m.id = e.member_id WHERE e.year = ? AND m.unit_id IS NOT NULL`
 	if err := db.r.GetContext(ctx, &total, fmt.Sprintf(yearlyClaimsSelect, "0", claimCond), args...); err != nil {
 		return Yearly{}, fmt.Errorf("yearly claims total: %w", err)
 	}
+	var legal []struct {
+		UnitID int64 `db:"unit_id"`
+		N      int   `db:"n"`
+	}
+	legalArgs := []any{from, to}
+	legalCond := ""
+	if unitID != 0 {
+		legalCond, legalArgs = ` AND unit_id = ?`, append(legalArgs, unitID)
+	}
+	if err := db.r.SelectContext(ctx, &legal, `SELECT unit_id, COUNT(*) AS n FROM legal_cases
+WHERE submitted_at >= ? AND submitted_at < ? AND unit_id IS NOT NULL`+legalCond+` GROUP BY unit_id`, legalArgs...); err != nil {
+		return Yearly{}, fmt.Errorf("yearly legal cases: %w", err)
+	}
+	for _, l := range legal {
+		if r := rows[l.UnitID]; r != nil {
+			r.LegalCases = l.N
+		}
+	}
 	out.Total = UnitYear{Unit: "合计", Claims: total.N, Claimants: total.Claimants, Approved: claims.Fen(total.Approved),
 		PaidClaims: total.PaidClaims, Paid: claims.Fen(total.Paid)}
 	for _, r := range rows {
-		if r.Enrolled == 0 && r.Premiums == 0 && r.Claims == 0 {
+		if r.Enrolled == 0 && r.Premiums == 0 && r.Claims == 0 && r.LegalCases == 0 {
 			continue
 		}
 		out.Units = append(out.Units, *r)
 		out.Total.Enrolled += r.Enrolled
 		out.Total.Premiums += r.Premiums
+		out.Total.LegalCases += r.LegalCases
 		if r.Claims > 0 {
 			out.UnitsWithClaims++
 		}

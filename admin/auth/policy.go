@@ -53,11 +53,13 @@ const (
 	ReadAudit      Action = "audit.read"
 	ManageOfficers Action = "officers.manage"
 
-	ReadClaims       Action = "claims.read"       // the queue, a claim with its photos
-	TransitionClaims Action = "claims.transition" // which transition is claims.Transition's call
-	RecordPayments   Action = "claims.payments"   // the bank's result file, the payment list
-	ReadClaimStats   Action = "claims.stats"      // yearly figures and the 公示 list
-	ManageClaimRules Action = "claims.rules"      // the union's payout rules and premiums
+	ReadClaims       Action = "claims.read"          // the queue, a claim with its photos
+	TransitionClaims Action = "claims.transition"    // which transition is claims.Transition's call
+	RecordPayments   Action = "claims.payments"      // the bank's result file, the payment list
+	ViewPayments     Action = "claims.payments.view" // the payment page: what awaits payment (cards masked)
+	EnterClaims      Action = "claims.enter"         // 代录: file a claim for a member of one's unit
+	ReadClaimStats   Action = "claims.stats"         // yearly figures and the 公示 list
+	ManageClaimRules Action = "claims.rules"         // the union's payout rules and premiums
 
 	ReadLegalCases   Action = "legal.read"   // the legal-aid queue, a case with its evidence and notes
 	HandleLegalCases Action = "legal.handle" // assign, transitions (legalaid.Transition's call), notes
@@ -104,6 +106,10 @@ var policy = map[Action]rule{
 	TransitionClaims: {roles: []Role{RoleAdmin, RoleReviewer, RoleFinance}},
 	// Separation of duties: only finance marks payments.
 	RecordPayments: {roles: []Role{RoleFinance}},
+	// Admins oversee what awaits payment without paying it.
+	ViewPayments: {roles: []Role{RoleAdmin, RoleFinance}},
+	// 代录: the grassroots officers who file a claim for a member who cannot use a phone.
+	EnterClaims:    {roles: []Role{RoleAdmin, RoleReviewer}},
 	ReadClaimStats: {roles: everyone},
 	// The rules and premiums are the county union's.
 	ManageClaimRules: {roles: []Role{RoleAdmin}, county: true},
