@@ -57,7 +57,7 @@ type Options struct {
 // that writers queue in Go instead of failing with SQLITE_BUSY, and r is a small pool of
 // read-only connections that WAL lets run beside the writer.
 type DB struct {
-	w, r    *sqlx.DB
+	w, r    *pool
 	dialect string
 	cipher  *pii.Cipher
 	clock   func() time.Time
@@ -125,7 +125,8 @@ func (db *DB) openMySQL(ctx context.Context, dsn string) error {
 		x.Close()
 		return fmt.Errorf("ping: %w", err)
 	}
-	db.w, db.r = x, x
+	p := newPool(x, false)
+	db.w, db.r = p, p
 	return nil
 }
 
@@ -173,7 +174,7 @@ func (db *DB) openSQLite(ctx context.Context, dir string) error {
 		r.Close()
 		return fmt.Errorf("ping readers: %w", err)
 	}
-	db.w, db.r = w, r
+	db.w, db.r = newPool(w, true), newPool(r, true)
 	return nil
 }
 
