@@ -178,13 +178,41 @@ func (db *DB) openSQLite(ctx context.Context, dir string) error {
 	return nil
 }
 
+// Page cache of the SQLite writer, in KiB: small while serving, where the hot pages are few
+// and the cache is resident memory that never shrinks back (a 64 MiB cache filled up over
+// minutes of traffic and was most of the embedded mode's growth in RSS); large for the span
+// of a roster import, whose batches dirty thousands of pages across the hash indexes.
+const (
+	writerCacheKiB = 8 << 10
+	importCacheKiB = 64 << 10
+)
+
+// withImportCache runs fn with the writer's page cache at importCacheKiB, then shrinks it
+// back (SQLite frees the pages beyond the new size). The writer is a single connection, so
+// the pragma applies to the connection fn writes on.
+func (db *DB) withImportCache(ctx context.Context, fn func() error) error {
+	if db.mysql() {
+		return fn()
+	}
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", importCacheKiB)); err != nil {
+		return fmt.Errorf("import page cache: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", writerCacheKiB))
+	}()
+	return fn()
+}
+
 // sqliteDSN builds the URI for the writer or for the read-only pool. Times are written in
 // SQLite's own format in UTC (so they sort as text) and parsed back from DATE/DATETIME
 // columns. synchronous=NORMAL is durable in WAL mode against a crash of the process; a power
-// cut may lose the last commits but never corrupts the file. The writer gets a 64 MiB page
-// cache and checkpoints every 10,000 pages (~40 MiB of WAL) instead of every 1,000: a roster
-// batch dirties thousands of pages across the hash indexes, and checkpointing after every
-// batch rewrote the same pages again and again (roughly halving import time).
+// cut may lose the last commits but never corrupts the file. The writer's page cache is
+// writerCacheKiB (withImportCache raises it for an import), and it checkpoints every 10,000
+// pages (~40 MiB of WAL) instead of every 1,000: a roster batch dirties thousands of pages
+// across the hash indexes, and checkpointing after every batch rewrote the same pages again
+// and again (roughly halving import time).
 func sqliteDSN(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -194,7 +222,7 @@ func sqliteDSN(path string, readOnly bool) string {
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
-		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
 		q.Add("_pragma", "wal_autocheckpoint(10000)")
 		q.Set("_txlock", "immediate")
 	}

@@ -83,3 +83,29 @@ func Exec(ctx context.Context, db *DB, query string, args ...any) error {
 
 // MigrateLock is the MySQL lock name Migrate takes for db's database.
 func MigrateLock(ctx context.Context, db *DB) (string, error) { return db.migrateLock(ctx) }
+
+// WriterCacheKiB is the SQLite writer's page cache size in KiB.
+func WriterCacheKiB(ctx context.Context, db *DB) (int, error) {
+	var n int
+	if err := db.w.DB.GetContext(ctx, &n, `PRAGMA cache_size`); err != nil {
+		return 0, err
+	}
+	return -n, nil
+}
+
+// CachedStatements is how many statements the writer and the readers keep prepared.
+func CachedStatements(db *DB) (writer, readers int) {
+	db.w.mu.RLock()
+	writer = len(db.w.stmts)
+	db.w.mu.RUnlock()
+	db.r.mu.RLock()
+	readers = len(db.r.stmts)
+	db.r.mu.RUnlock()
+	return writer, readers
+}
+
+// ExecRaw runs query on the writer.
+func ExecRaw(ctx context.Context, db *DB, query string) error {
+	_, err := db.w.ExecContext(ctx, query)
+	return err
+}

@@ -115,7 +115,7 @@ func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertO
 			return inTxOn(ctx, conn, run)
 		})
 	} else {
-		err = db.inTx(ctx, run)
+		err = db.withImportCache(ctx, func() error { return db.inTx(ctx, run) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("upsert members: %w", err)
