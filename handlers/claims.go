@@ -44,6 +44,7 @@ type ClaimStore interface {
 	TransitionClaim(ctx context.Context, number string, req storage.TransitionRequest, audit storage.AuditEntry) (storage.Claim, error)
 	AddClaimAttachments(ctx context.Context, number string, memberID int64, owner string, as []storage.AttachmentInput, audit storage.AuditEntry) error
 	CorrectClaimCard(ctx context.Context, number string, memberID int64, bankName, card string, audit storage.AuditEntry) (storage.Claim, error)
+	ClaimBankCard(ctx context.Context, number string) (string, error)
 }
 
 var _ ClaimStore = (*storage.DB)(nil)
@@ -70,6 +71,13 @@ const (
 	ckOwn       = "own"
 	ckBankName  = "bank_name"
 	ckCard      = "card"
+	// ckCardReuse is the answer to "使用上次的银行卡？", asked when the guard found the card of
+	// the member's last claim: ckPrevClaim (its number), ckPrevBank, ckPrevCard (masked).
+	ckCardReuse = "card_reuse"
+	ckPrevClaim = "_prev_claim"
+	ckPrevBank  = "_prev_bank"
+	ckPrevCard  = "_prev_card"
+	cardNew     = "否"
 	docPrefix   = "doc_"
 	// varCard holds a card number that failed the Luhn check until the member sends it again.
 	varCard = "claim.card"
@@ -82,6 +90,13 @@ func (c *Claims) register(r *bot.Router) {
 	intent(r, IntentProgress, c.handleProgress, "进度", "查进度", "办理进度")
 	r.Prefix("进度", c.handleProgressOf)
 	r.Prefix("撤回", c.handleWithdraw)
+}
+
+// offer is the claim's answer and offer (offers.go): "我住院了怎么报销" gets the FAQ's answer
+// (or a short one) and the offer to start the claim with "是".
+func (c *Claims) offer() formOffer {
+	return formOffer{form: IntentClaim, offer: msgClaimOffer,
+		asks: func(text string) (string, bool) { return msgClaimAdvice, claims.AsksToClaim(text) }}
 }
 
 // eligible is the member behind openID, or the reason (a UserError) why they cannot file.
@@ -156,8 +171,12 @@ func (c *Claims) form() *bot.Form {
 			When:   func(d map[string]string) bool { return slices.Contains(claims.RequiredDocs(claims.Plan(d[ckPlan])), k) }})
 	}
 	steps = append(steps,
-		bot.Step{Key: ckBankName, Label: "开户银行", Prompt: "互助金发放到您本人的银行卡。请写出开户银行，如：中国农业银行。", Check: checkClaimText(40)},
-		bot.Step{Key: ckCard, Label: "银行卡号", Prompt: "请发送银行卡号（本人名下）。", Show: pii.MaskBankCard, Check: checkCard},
+		bot.Step{Key: ckCardReuse, Label: "沿用上次的银行卡", When: hasPrevCard, Check: checkCardReuse, PromptFor: func(d map[string]string) string {
+			return fmt.Sprintf(msgClaimCardReuse, lastDigits(d[ckPrevCard]), d[ckPrevBank])
+		}},
+		bot.Step{Key: ckBankName, Label: "开户银行", Prompt: "互助金发放到您本人的银行卡。请写出开户银行，如：中国农业银行。", Check: checkClaimText(40),
+			When: newCard},
+		bot.Step{Key: ckCard, Label: "银行卡号", Prompt: "请发送银行卡号（本人名下）。", Show: pii.MaskBankCard, Check: checkCard, When: newCard},
 	)
 	return &bot.Form{
 		Name: IntentClaim, Title: "互助金申领", Durable: true, Confirm: true, Steps: steps,
@@ -175,7 +194,7 @@ func (c *Claims) form() *bot.Form {
 			}
 			s.Data[ckMember] = strconv.FormatInt(m.ID, 10)
 			s.Data[ckToken] = newToken()
-			return nil
+			return c.prefillCard(ctx, s, m)
 		},
 		Intro:       msgClaimIntro,
 		SummaryNote: c.summaryNote,
@@ -280,6 +299,48 @@ func (c *Claims) checkAdmitted(ctx context.Context, s *bot.Session, v string) (s
 	return iso, nil
 }
 
+// prefillCard notes the card of the member's last claim (not one whose payment failed on
+// it), to offer it at the card step: its number, bank and masked digits, never the card.
+func (c *Claims) prefillCard(ctx context.Context, s *bot.Session, m storage.Member) error {
+	cs, _, err := c.store.ListClaims(ctx, storage.ClaimFilter{MemberID: m.ID, Limit: 10})
+	if err != nil {
+		return err
+	}
+	for _, cl := range cs {
+		if cl.BankCardMasked != "" && cl.Status != claims.PaymentFailed {
+			s.Data[ckPrevClaim], s.Data[ckPrevBank], s.Data[ckPrevCard] = cl.Number, cl.BankName, cl.BankCardMasked
+			return nil
+		}
+	}
+	return nil
+}
+
+func hasPrevCard(d map[string]string) bool { return d[ckPrevClaim] != "" }
+
+// newCard reports whether the member gives a card: there is none to reuse, or they said no.
+func newCard(d map[string]string) bool { return !hasPrevCard(d) || d[ckCardReuse] == cardNew }
+
+// checkCardReuse reads the yes or no to the last claim's card; a yes is kept with the card
+// it means, as the summary shows it.
+func checkCardReuse(ctx context.Context, s *bot.Session, v string) (string, error) {
+	yes, ok := parse.YesNo(v)
+	switch {
+	case !ok:
+		return "", bot.Userf(parse.MsgYesNo + "。")
+	case !yes:
+		return cardNew, nil
+	}
+	return fmt.Sprintf("是（%s 尾号%s）", s.Data[ckPrevBank], lastDigits(s.Data[ckPrevCard])), nil
+}
+
+// lastDigits is the last four characters of a masked card number.
+func lastDigits(masked string) string {
+	if len(masked) < 4 {
+		return masked
+	}
+	return masked[len(masked)-4:]
+}
+
 // checkCard accepts a card number of 12 to 19 digits. A number failing the Luhn check is
 // read back instead of refused (some real cards fail it): sent again, it is taken.
 func checkCard(ctx context.Context, s *bot.Session, v string) (string, error) {
@@ -361,6 +422,21 @@ func (c *Claims) submit(ctx context.Context, s *bot.Session, d map[string]string
 		MemberID: memberID, Plan: cs.Plan, Hospital: d[ckHospital], AdmittedOn: cs.AdmittedOn, DischargedOn: cs.DischargedOn,
 		Diagnosis: d[ckDiagnosis], TotalCost: claims.Fen(bot.Fen(d[ckTotal])), InsurancePaid: claims.Fen(bot.Fen(d[ckInsurance])),
 		OutOfPocket: cs.OutOfPocket, BankName: d[ckBankName], BankCard: d[ckCard], MediaOwner: s.OpenID, SubmitToken: "chat:" + d[ckToken],
+	}
+	if !newCard(d) {
+		// The member chose the last claim's card: it is read from that claim (stored
+		// encrypted) only now, never kept in the session.
+		prev, err := c.store.ClaimByNumber(ctx, d[ckPrevClaim])
+		if err == nil && prev.MemberID != memberID {
+			err = storage.ErrNotFound
+		}
+		if err == nil {
+			in.BankCard, err = c.store.ClaimBankCard(ctx, prev.Number)
+		}
+		if err != nil {
+			return bot.Reply{}, fmt.Errorf("card of the previous claim %s: %w", d[ckPrevClaim], err)
+		}
+		in.BankName = prev.BankName
 	}
 	for _, k := range claims.RequiredDocs(cs.Plan) {
 		for _, id := range storage.ParseMediaRefs(d[docPrefix+string(k)]) {
@@ -611,6 +687,9 @@ const (
 	msgClaimWaiting         = "%s在参保后的观察期（%d天）内，按规定不能申领。\n如有疑问，请联系所在基层工会；或重新写出日期。"
 	msgClaimWindowClosed    = "这次就医已超过申领期限（保障期结束后%d天内申领）。\n如有特殊情况，请联系所在基层工会。"
 	msgClaimCardReadBack    = "请核对卡号：%s\n这个号码没有通过银行卡号校验，可能有输错的数字。\n确认无误请再发送一遍同样的卡号；有误请发送正确的卡号。"
+	msgClaimCardReuse       = "互助金发放到您本人的银行卡。\n使用上次的银行卡（尾号%s，%s）吗？回复“是”或“否”。"
+	msgClaimAdvice          = "会员在保障期内住院、得了规定的重大疾病或意外受伤，医保报销后自己负担的医疗费，可以申请工会互助金。"
+	msgClaimOffer           = "在这里就能申请：按提示填几项、拍照上传发票等材料，大约5分钟。\n现在开始请回复“是”；以后也可以随时发送“互助金”。"
 	msgClaimAmountAtReview  = "互助金金额将在审核时核定。"
 	msgClaimEstimate        = "按现行规则估算，预计可获互助金约 %s 元（以审核结果为准）。"
 	msgClaimEstimateRefused = "按现行规则，这次申领可能不符合条件（%s），工作人员审核时会再核实。"

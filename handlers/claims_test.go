@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,28 +66,40 @@ func luhnCard(prefix string) string {
 }
 
 // fileClaim walks the claim form as openID up to the summary (a hospital stay from
-// 2026-04-20 to 04-30, 6,000 元 out of pocket) and returns the summary.
+// 2026-04-20 to 04-30, 6,000 元 out of pocket; the last claim's card when one is offered)
+// and returns the summary.
 func (f *fixture) fileClaim(t *testing.T, openID, admitted string) string {
+	t.Helper()
+	if last := f.fileToCard(t, openID, admitted); strings.Contains(last, "使用上次的银行卡") {
+		return f.say(openID, "是")
+	}
+	f.say(openID, "农业银行")
+	return f.say(openID, luhnCard("622848001234567"))
+}
+
+// fileToCard walks the claim form as openID through the photos and returns the card step's
+// question.
+func (f *fixture) fileToCard(t *testing.T, openID, admitted string) string {
 	t.Helper()
 	f.say(openID, "互助金")
 	f.say(openID, "同意")
 	f.say(openID, "1")
 	f.say(openID, "旗人民医院")
 	f.say(openID, admitted)
-	f.say(openID, "4月30日")
+	f.say(openID, "4月30日") // discharged
 	f.say(openID, "肺炎")
 	f.say(openID, "12000")
 	f.say(openID, "5000")
 	f.say(openID, "6000")
+	var last string
 	for i, kind := range []string{"invoice", "settlement", "summary", "id", "card"} {
 		f.photo(openID, kind+admitted)
 		if i == 0 {
 			f.photo(openID, "invoice2"+admitted)
 		}
-		f.say(openID, "好了")
+		last = f.say(openID, "好了")
 	}
-	f.say(openID, "农业银行")
-	return f.say(openID, luhnCard("622848001234567"))
+	return last
 }
 
 func TestClaimConversation(t *testing.T) {
@@ -180,9 +193,14 @@ func TestClaimConversation(t *testing.T) {
 			Allowance: []claims.AllowanceTier{{MinYears: 10, PerDay: claims.Yuan(30)}}}, 0, "admin", storage.AuditEntry{Actor: "officer:admin"}); err != nil {
 			t.Fatal(err)
 		}
+		// The card step offers the last claim's card; yes takes it from that claim.
 		sum = f.fileClaim(t, z, "4月20日")
-		mustContain(t, sum, "预计可获互助金约 3300.00 元")
+		mustContain(t, sum, "预计可获互助金约 3300.00 元", "沿用上次的银行卡：是（农业银行 尾号"+bad[len(bad)-4:]+"）")
+		mustNotContain(t, sum, "银行卡号：")
 		mustContain(t, f.say(z, "确认"), "HZ20260503-0002")
+		if card, _ := f.db.ClaimBankCard(ctx, "HZ20260503-0002"); card != bad {
+			t.Errorf("reused card: %s, want the first claim's %s", card, bad)
+		}
 
 		// The same stay again: refused, naming the first.
 		f.fileClaim(t, z, "4月20日")

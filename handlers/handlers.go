@@ -146,6 +146,7 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	if s.LegalAid != nil {
 		s.Claims.AddProgress(s.LegalAid.ProgressSection) // 进度: claims, then legal-aid requests
 	}
+	s.Knowledge.addOffer(s.Claims.offer()) // after legal aid's: a work injury is a legal question
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Handoff.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
@@ -160,10 +161,12 @@ func intent(r *bot.Router, name string, h bot.HandlerFunc, keywords ...string) {
 }
 
 // forgetChoices wraps h so that a number question asked last turn (FAQ
-// choices) is forgotten: a number typed after any other input is asked about.
+// choices) and a form offered last turn are forgotten: a number or a yes typed
+// after any other input is asked about.
 func forgetChoices(h bot.HandlerFunc) bot.HandlerFunc {
 	return func(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, error) {
 		forgetNumberQuestion(sess)
+		sess.SetVar(varOffer, "")
 		return h(ctx, sess, in)
 	}
 }

@@ -93,6 +93,9 @@ type Knowledge struct {
 	now     func() time.Time
 	refresh time.Duration
 	menu    bot.HandlerFunc // answers "菜单" when the fallback gets it
+	// run starts another intent (a form a capability offered, offers.go).
+	run    func(ctx context.Context, name string, s *bot.Session, in bot.Input) (bot.Reply, error)
+	offers []formOffer
 
 	kb        atomic.Pointer[knowledge]
 	reloading sync.Mutex // one reload at a time; others keep using the old set
@@ -109,7 +112,7 @@ func (s *Knowledge) learning() (UnansweredStore, bool) {
 }
 
 func (s *Knowledge) register(r *bot.Router, menu bot.HandlerFunc) {
-	s.menu = menu
+	s.menu, s.run = menu, r.Run
 	intent(r, IntentFAQ, s.handleFAQList, "常见问题", "问题")
 	r.Fallback(s.handleFallback)
 	r.Interrupt(s.interrupt)
@@ -294,6 +297,9 @@ func (s *Knowledge) handleFallback(ctx context.Context, sess *bot.Session, in bo
 		}
 		return bot.Text(msgOtherKind), nil
 	}
+	if rep, ok, err := s.takeOffer(ctx, sess, in); ok || err != nil {
+		return rep, err
+	}
 	text := strings.TrimSpace(in.Text)
 	if bot.NormalizeCommand(text) == "菜单" {
 		// The router falls back here with "菜单" for a menu key it does not know.
@@ -302,6 +308,9 @@ func (s *Knowledge) handleFallback(ctx context.Context, sess *bot.Session, in bo
 	kb, err := s.knowledge(ctx)
 	if err != nil {
 		return bot.Reply{}, err
+	}
+	if rep, ok := s.answerOffer(ctx, sess, kb, text); ok {
+		return rep, nil
 	}
 	if r, ok := kb.rules.Match(text); ok {
 		return bot.Text(r.Reply), nil

@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"unionbot/bot"
-	"unionbot/faq"
 	"unionbot/legalaid"
 	"unionbot/parse"
 	"unionbot/pii"
@@ -43,11 +42,10 @@ const DefaultLegalPromise = "工作人员会在工作时间内尽快打电话联
 
 // LegalAid is the legal-aid capability in chat.
 type LegalAid struct {
-	store     LegalStore
-	knowledge *Knowledge
-	router    *bot.Router
-	logger    *slog.Logger
-	now       func() time.Time
+	store  LegalStore
+	router *bot.Router
+	logger *slog.Logger
+	now    func() time.Time
 	// Promise is what happens next, told at submission.
 	Promise string
 }
@@ -60,9 +58,12 @@ func registerLegalAid(r *bot.Router, d Deps, k *Knowledge) *LegalAid {
 	if !ok {
 		return nil
 	}
-	l := &LegalAid{store: store, knowledge: k, router: r, logger: d.Logger, now: d.Now, Promise: DefaultLegalPromise}
+	l := &LegalAid{store: store, router: r, logger: d.Logger, now: d.Now, Promise: DefaultLegalPromise}
 	r.Form(l.form(), "法律援助", "法律咨询", "申请法律援助", "法援")
 	r.Screen(l.screen)
+	if k != nil {
+		k.addOffer(l.offer())
+	}
 	return l
 }
 
@@ -130,7 +131,7 @@ const (
 职工服务热线 12351 也可以帮您。工会工作人员已经收到消息，会尽快联系您。`
 	msgCrisisInDesc = "您说的情况已经记下了。还有就接着说，说完回复“好了”。"
 
-	msgLegalOffer = `工会可以免费帮您：回复“法律援助”，
+	msgLegalOffer = `工会可以免费帮您：回复“是”（或“法律援助”），
 几步就能把情况交给工会的法律援助工作人员。
 不是会员也可以申请。`
 
@@ -400,14 +401,6 @@ func (l *LegalAid) screen(ctx context.Context, s *bot.Session, in bot.Input) bot
 	if l.router.IsCommand(text) {
 		return bot.ScreenResult{}
 	}
-	if inHandoff(s) {
-		return bot.ScreenResult{} // the member is talking to staff (handoff.go)
-	}
-	if t, ok := legalaid.Question(text); ok {
-		if answer, ok := l.answerLegalQuestion(ctx, t, text); ok {
-			return bot.ScreenResult{Handled: true, Reply: bot.Text(answer)}
-		}
-	}
 	return bot.ScreenResult{}
 }
 
@@ -490,28 +483,15 @@ func (l *LegalAid) rating(ctx context.Context, s *bot.Session, text string) (bot
 	return bot.ScreenResult{Handled: true, Reply: bot.Text(fmt.Sprintf(msgRatingThanks, n))}, true
 }
 
-// answerLegalQuestion answers a legal question with the offer to start a request: an
-// officers' keyword rule or the FAQ's confident answer, else (no FAQ entry close at all)
-// the short advice for the type of dispute. ok is false when the FAQ has close guesses:
-// its numbered choices answer better than general advice.
-func (l *LegalAid) answerLegalQuestion(ctx context.Context, t legalaid.Type, text string) (string, bool) {
-	answer := legalAdvice[t]
-	if l.knowledge != nil {
-		if kb, err := l.knowledge.knowledge(ctx); err == nil {
-			if r, ok := kb.rules.Match(text); ok {
-				return r.Reply + "\n\n" + msgLegalOffer, true
-			}
-			switch level, results := kb.index.Match(text); {
-			case level == faq.Confident && len(results) > 0:
-				if e, ok := kb.entries[results[0].ID]; ok {
-					answer = "【" + e.Question + "】\n" + e.Answer
-				}
-			case level == faq.Middling && len(results) > 0:
-				return "", false
-			}
-		}
-	}
-	return answer + "\n\n" + msgLegalOffer + "\n" + msgAnswerTail, true
+// offer is legal aid's answer and offer (offers.go): a legal question gets an officers'
+// keyword rule, the FAQ's confident answer or, with no FAQ entry close at all, the short
+// advice for the type of dispute (close FAQ guesses answer better than general advice).
+func (l *LegalAid) offer() formOffer {
+	return formOffer{form: legalForm, offer: msgLegalOffer, fromFAQ: true,
+		asks: func(text string) (string, bool) {
+			t, ok := legalaid.Question(text)
+			return legalAdvice[t], ok
+		}}
 }
 
 // ProgressSection is the legal-aid part of 进度 for openID ("" when there is nothing to
