@@ -86,6 +86,7 @@ type Memory struct {
 	limits  memoryLimits
 	shards  [memoryShards]memShard
 	tokens  atomic.Uint64 // lock tokens: unique within the process is enough
+	shared  internTable   // kept replies, one copy of each distinct value
 	used    atomic.Int64  // bytes of ordinary items (memItemSize)
 	markers atomic.Int64  // markers and nonce records
 
@@ -97,8 +98,9 @@ type Memory struct {
 }
 
 type memShard struct {
-	mu    sync.Mutex
-	used  *atomic.Int64
+	mu     sync.Mutex
+	used   *atomic.Int64
+	shared *internTable
 	items map[string]memItem
 	// waiters holds, per key, a channel closed when that key is removed, so
 	// Lock waits for a release instead of polling.
@@ -114,12 +116,64 @@ type memShard struct {
 }
 
 type memItem struct {
-	val []byte
-	exp time.Duration // since Memory.base; 0 = never
+	val    []byte
+	exp    time.Duration // since Memory.base; 0 = never
+	shared bool          // val belongs to the intern table, counted there once
 }
 
-func memItemSize(key string, val []byte) int64 {
-	return int64(len(key)+cap(val)) + memItemOverhead
+func memItemSize(key string, it memItem) int64 {
+	if it.shared {
+		return int64(len(key)) + memItemOverhead
+	}
+	return int64(len(key)+cap(it.val)) + memItemOverhead
+}
+
+// internTable holds one copy of each kept reply that several deliveries share: the
+// same FAQ answer or menu goes to thousands of members after a broadcast, and a copy
+// per delivery made replies most of the store (about 800 B each, so 30 s of them
+// filled the budget at 2,000 msg/s). Its lock is taken under shard locks, never
+// the other way round.
+type internTable struct {
+	mu   sync.Mutex
+	used *atomic.Int64
+	vals map[string]*internVal
+}
+
+type internVal struct {
+	b    []byte
+	refs int
+}
+
+// internOverhead approximates the heap of an interned value beyond its bytes
+// (map slot, string header, counter).
+const internOverhead = 64
+
+// acquire returns the table's copy of b, adding it when new.
+func (t *internTable) acquire(b []byte) []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.vals[string(b)]; ok {
+		v.refs++
+		return v.b
+	}
+	v := &internVal{b: clone(b), refs: 1}
+	t.vals[string(v.b)] = v
+	t.used.Add(int64(len(v.b)) + internOverhead)
+	return v.b
+}
+
+// release drops one reference to b, and b itself with the last one.
+func (t *internTable) release(b []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.vals[string(b)]
+	if !ok {
+		return
+	}
+	if v.refs--; v.refs == 0 {
+		delete(t.vals, string(b))
+		t.used.Add(-int64(len(v.b)) - internOverhead)
+	}
 }
 
 var (
@@ -156,9 +210,11 @@ func newMemory(sweep time.Duration, opts ...MemoryOption) *Memory {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
+	m.shared = internTable{used: &m.used, vals: make(map[string]*internVal)}
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.used = &m.used
+		s.shared = &m.shared
 		s.items = make(map[string]memItem)
 		s.waiters = make(map[string]chan struct{})
 		s.pending = make(map[uint64]time.Duration)
@@ -268,18 +324,31 @@ func (s *memShard) get(key string, now time.Duration) (memItem, bool) {
 // put stores it under key and accounts for its size; s.mu must be held.
 func (s *memShard) put(key string, it memItem) {
 	if old, ok := s.items[key]; ok {
-		s.used.Add(-memItemSize(key, old.val))
+		s.forget(key, old)
 	}
 	s.items[key] = it
-	s.used.Add(memItemSize(key, it.val))
+	s.used.Add(memItemSize(key, it))
+}
+
+// putShared stores val under key as an interned value; s.mu must be held.
+func (s *memShard) putShared(key string, val []byte, exp time.Duration) {
+	s.put(key, memItem{val: s.shared.acquire(val), exp: exp, shared: true})
+}
+
+// forget takes item it at key out of the accounting; s.mu must be held.
+func (s *memShard) forget(key string, it memItem) {
+	s.used.Add(-memItemSize(key, it))
+	if it.shared {
+		s.shared.release(it.val)
+	}
 }
 
 // growth is what storing val under key would add to the store's size; s.mu
 // must be held.
 func (s *memShard) growth(key string, val []byte) int64 {
-	n := memItemSize(key, val)
+	n := memItemSize(key, memItem{val: val})
 	if old, ok := s.items[key]; ok {
-		n -= memItemSize(key, old.val)
+		n -= memItemSize(key, old)
 	}
 	return n
 }
@@ -287,7 +356,7 @@ func (s *memShard) growth(key string, val []byte) int64 {
 // remove deletes key and wakes anyone waiting for it; s.mu must be held.
 func (s *memShard) remove(key string) {
 	if old, ok := s.items[key]; ok {
-		s.used.Add(-memItemSize(key, old.val))
+		s.forget(key, old)
 	}
 	delete(s.items, key)
 	if ch, ok := s.waiters[key]; ok {
@@ -376,7 +445,7 @@ func (m *Memory) Incr(_ context.Context, key string, ttl time.Duration) (int64, 
 		it.exp = now + ttl
 	}
 	n++
-	it.val = strconv.AppendInt(make([]byte, 0, 8), n, 10)
+	it.val, it.shared = strconv.AppendInt(make([]byte, 0, 8), n, 10), false
 	if m.full(s.growth(key, it.val), m.hardLimit()) {
 		return 0, fmt.Errorf("incr %s: %w", key, ErrFull)
 	}

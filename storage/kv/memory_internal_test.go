@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -252,4 +253,63 @@ func TestHashTable(t *testing.T) {
 	if len(tb.keys)*3 < tb.n*4 {
 		t.Fatalf("table %d slots for %d keys: over 3/4 full", len(tb.keys), tb.n)
 	}
+}
+
+// Identical kept replies share one copy, counted once, and it goes with the
+// last delivery that keeps it; the accounting returns to where it started.
+func TestMemoryKeptRepliesShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemory(20 * time.Millisecond)
+		defer m.Close()
+		ctx := context.Background()
+		base := m.used.Load()
+		answer := "r" + strings.Repeat("互助金申领需要身份证、发票和出院小结。", 20)
+		const n = 100
+		for i := range n {
+			a := turnArgs(i)
+			if _, err := m.BeginTurn(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			e := endArgs(a, answer)
+			if i == n-1 {
+				e = endArgs(a, answer+"!") // one different reply
+			}
+			e.StateTTL = time.Second
+			if err := m.EndTurn(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(m.shared.vals); got != 2 {
+			t.Fatalf("interned values = %d, want 2", got)
+		}
+		if grown := m.used.Load() - base; grown > int64(2*len(answer)+n*200) {
+			t.Fatalf("%d kept copies of a %d-byte reply cost %d bytes: not shared", n, len(answer), grown)
+		}
+		for i := range n {
+			ts, err := m.BeginTurn(ctx, turnArgs(i))
+			want := answer
+			if i == n-1 {
+				want += "!"
+			}
+			if err != nil || ts.Dup != DupFound || string(ts.State) != want {
+				t.Fatalf("delivery %d retried: %v, %v", i, ts.Dup, err)
+			}
+			ts.State[0] = 'x' // a caller's copy, not the shared bytes
+		}
+		// Overwriting a shared state releases it too (a claim then a new reply).
+		if err := m.Delete(ctx, turnArgs(0).StateKey); err != nil {
+			t.Fatal(err)
+		}
+		if v := m.shared.vals[answer]; v == nil || v.refs != n-2 {
+			t.Fatalf("after one delete the reply has %+v references, want %d", v, n-2)
+		}
+		time.Sleep(time.Second + 3*20*time.Millisecond)
+		synctest.Wait()
+		if got := len(m.shared.vals); got != 0 {
+			t.Fatalf("interned values after expiry = %d, want 0", got)
+		}
+		if got := m.used.Load(); got != base {
+			t.Fatalf("bytes in use after expiry = %d, want %d", got, base)
+		}
+	})
 }

@@ -305,7 +305,7 @@ func (m *Memory) EndTurn(_ context.Context, a EndTurnArgs) error {
 		pending = pending && marked
 		st, ok := ss.get(a.StateKey, now)
 		if (ok && string(st.val) == ClaimValue) || (!ok && pending) {
-			ss.put(a.StateKey, memItem{val: clone(a.State), exp: now + a.StateTTL})
+			ss.putShared(a.StateKey, a.State, now+a.StateTTL)
 			delete(ms.pending, h)
 		}
 	}
