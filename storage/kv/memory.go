@@ -101,7 +101,7 @@ type memShard struct {
 	mu     sync.Mutex
 	used   *atomic.Int64
 	shared *internTable
-	items map[string]memItem
+	items  map[string]memItem
 	// waiters holds, per key, a channel closed when that key is removed, so
 	// Lock waits for a release instead of polling.
 	waiters map[string]chan struct{}
