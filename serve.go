@@ -203,7 +203,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 	useForms(router, a.db, sender)
 	a.router = router
 	svc, err := handlers.Register(router, handlers.Deps{Store: a.db, KV: a.kv, Logger: logger, UnionName: cfg.UnionName, PublicURL: cfg.PublicURL,
-		StaffHours: cfg.StaffHours, HandoffRetention: cfg.HandoffRetention})
+		StaffHours: cfg.StaffHours, HandoffRetention: cfg.HandoffRetention, LegalPromise: cfg.LegalPromise})
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}

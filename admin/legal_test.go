@@ -318,6 +318,10 @@ func TestLegalConsole(t *testing.T) {
 		!strings.Contains(body, "紧急") || !strings.Contains(body, "非会员") {
 		t.Fatalf("queue %d %s", code, body)
 	}
+	// Every page's navigation shows the open urgent case to those who handle cases.
+	if _, _, body := b.get("/admin/"); !strings.Contains(body, `<span class="navbadge" title="紧急未结案件 1 件">1</span>`) {
+		t.Fatalf("no urgent badge in the navigation: %s", body)
+	}
 	code, _, body = b.get("/admin/legal/" + crisis.Number)
 	if code != 200 || !strings.Contains(body, "我不想活了") {
 		t.Fatalf("crisis page %d", code)
@@ -359,8 +363,8 @@ func TestLegalConsole(t *testing.T) {
 	if code, _, _ := u.get("/admin/legal/" + c.Number); code != http.StatusNotFound {
 		t.Fatalf("unit officer on a non-member's case: %d", code)
 	}
-	if _, _, body := u.get("/admin/legal"); strings.Contains(body, c.Number) {
-		t.Fatal("unit officer lists a non-member's case")
+	if _, _, body := u.get("/admin/legal"); strings.Contains(body, c.Number) || strings.Contains(body, "navbadge") {
+		t.Fatal("unit officer lists a non-member's case, or counts its urgency")
 	}
 	r := e.browser()
 	r.mustLogin("rev")

@@ -99,6 +99,8 @@ func assetHandler() http.Handler {
 type navItem struct {
 	Path, Label string
 	Active      bool
+	Badge       int    // a count that needs attention (urgent legal-aid cases), 0: none
+	BadgeTitle  string // what Badge counts
 }
 
 // nav lists the pages p may open. Later capabilities add their pages here.
@@ -133,6 +135,24 @@ func nav(p auth.Principal, path string) []navItem {
 	return out
 }
 
+// navBadges puts the number of open urgent legal-aid cases (the principal's unit's) on the
+// 法律援助 entry, so an officer on any page sees a crisis waiting. A failed count shows no
+// badge rather than failing the page.
+func (s *Server) navBadges(r *http.Request, p auth.Principal, items []navItem) {
+	for i := range items {
+		if items[i].Path != "/admin/legal" {
+			continue
+		}
+		unit, _ := auth.UnitFilter(p, 0)
+		counts, err := s.db.LegalCounts(r.Context(), unit)
+		if err != nil {
+			web.Logger(r.Context(), s.logger).WarnContext(r.Context(), "legal badge", "err", err)
+			return
+		}
+		items[i].Badge, items[i].BadgeTitle = counts.Urgent, "紧急未结案件"
+	}
+}
+
 // pageData is what every template gets.
 type pageData struct {
 	Title     string
@@ -161,6 +181,7 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 		d.Principal = &p
 		d.CSRF = st.session.CSRF
 		d.Nav = nav(p, r.URL.Path)
+		s.navBadges(r, p, d.Nav)
 		if st.session.Flash != "" {
 			d.Flash = st.session.Flash
 			st.session.Flash = ""

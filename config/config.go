@@ -78,6 +78,14 @@ type Config struct {
 	// HandoffRetention is how long closed 人工 conversations are kept
 	// (UNIONBOT_HANDOFF_RETENTION, default 90 days).
 	HandoffRetention time.Duration
+	// LegalPromise is what a legal-aid requester is told happens next, after 确认
+	// (UNIONBOT_LEGAL_PROMISE; "" keeps the built-in sentence). No day count: that would
+	// need a holiday calendar.
+	LegalPromise string
+	// CrisisRetention is how long after its case closes a crisis message is kept
+	// (UNIONBOT_CRISIS_RETENTION, default 180 days): kept only to protect the person,
+	// PIPL Art. 13(4).
+	CrisisRetention time.Duration
 }
 
 // Delivery configures the outbound message pipeline.
@@ -128,6 +136,7 @@ func Default() Config {
 		ShutdownTimeout:     20 * time.Second,
 		MetricsAddr:         DefaultMetricsAddr,
 		HandoffRetention:    90 * 24 * time.Hour,
+		CrisisRetention:     180 * 24 * time.Hour,
 	}
 }
 
@@ -166,6 +175,8 @@ const (
 	envUnanswered      = "UNIONBOT_UNANSWERED_RETENTION"
 	envStaffHours      = "UNIONBOT_STAFF_HOURS"
 	envHandoffKeep     = "UNIONBOT_HANDOFF_RETENTION"
+	envLegalPromise    = "UNIONBOT_LEGAL_PROMISE"
+	envCrisisKeep      = "UNIONBOT_CRISIS_RETENTION"
 )
 
 // wechatReplyLimit is how long WeChat waits for a callback answer before it
@@ -345,6 +356,16 @@ func Load(getenv func(string) string) (Config, error) {
 	c.HandoffRetention = l.duration(envHandoffKeep, c.HandoffRetention)
 	if c.HandoffRetention < 24*time.Hour {
 		l.fail(envHandoffKeep, "must be at least 24h (got %s)", c.HandoffRetention)
+	}
+	if s := l.plain(envLegalPromise); s != "" {
+		if n := utf8.RuneCountInString(s); n > 100 {
+			l.fail(envLegalPromise, "must be at most 100 characters (got %d)", n)
+		}
+		c.LegalPromise = s
+	}
+	c.CrisisRetention = l.duration(envCrisisKeep, c.CrisisRetention)
+	if c.CrisisRetention < 24*time.Hour {
+		l.fail(envCrisisKeep, "must be at least 24h (got %s)", c.CrisisRetention)
 	}
 
 	for part := range strings.SplitSeq(l.plain(envTrustedProxies), ",") {

@@ -177,6 +177,12 @@ func TestLoadValues(t *testing.T) {
 		{"mysql with secret key",
 			map[string]string{"UNIONBOT_MYSQL_DSN": testDSN, "UNIONBOT_SECRET_KEY": testKeyB64},
 			func(c Config) bool { return c.MySQLDSN == testDSN }},
+		{"legal-aid promise default and crisis retention default",
+			map[string]string{},
+			func(c Config) bool { return c.LegalPromise == "" && c.CrisisRetention == 180*24*time.Hour }},
+		{"legal-aid promise and crisis retention",
+			map[string]string{"UNIONBOT_LEGAL_PROMISE": " 工作人员将在工作时间内尽快联系您 ", "UNIONBOT_CRISIS_RETENTION": "720h"},
+			func(c Config) bool { return c.LegalPromise == "工作人员将在工作时间内尽快联系您" && c.CrisisRetention == 720*time.Hour }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +274,12 @@ func TestLoadErrors(t *testing.T) {
 		{"session ttl not a duration",
 			func(m map[string]string) { m["UNIONBOT_SESSION_TTL"] = "1 day" },
 			[]string{"UNIONBOT_SESSION_TTL: not a duration"}},
+		{"crisis retention too short",
+			func(m map[string]string) { m["UNIONBOT_CRISIS_RETENTION"] = "1h" },
+			[]string{"UNIONBOT_CRISIS_RETENTION: must be at least 24h"}},
+		{"legal promise too long",
+			func(m map[string]string) { m["UNIONBOT_LEGAL_PROMISE"] = strings.Repeat("尽快", 51) },
+			[]string{"UNIONBOT_LEGAL_PROMISE: must be at most 100 characters (got 102)"}},
 		{"session ttl zero",
 			func(m map[string]string) { m["UNIONBOT_SESSION_TTL"] = "0s" },
 			[]string{"UNIONBOT_SESSION_TTL: must be positive"}},

@@ -79,6 +79,9 @@ type Deps struct {
 	// HandoffRetention is how long a closed 人工 conversation is kept
 	// (UNIONBOT_HANDOFF_RETENTION; 0 is DefaultHandoffRetention).
 	HandoffRetention time.Duration
+	// LegalPromise is what a legal-aid requester is told happens next after 确认
+	// (UNIONBOT_LEGAL_PROMISE; "" is DefaultLegalPromise).
+	LegalPromise string
 }
 
 // Service is the set of capabilities Register built. It is safe for

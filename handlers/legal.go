@@ -42,10 +42,11 @@ const DefaultLegalPromise = "工作人员会在工作时间内尽快打电话联
 
 // LegalAid is the legal-aid capability in chat.
 type LegalAid struct {
-	store  LegalStore
-	router *bot.Router
-	logger *slog.Logger
-	now    func() time.Time
+	store     LegalStore
+	router    *bot.Router
+	logger    *slog.Logger
+	now       func() time.Time
+	publicURL string // for the console link in the officers' crisis alert
 	// Promise is what happens next, told at submission.
 	Promise string
 }
@@ -58,7 +59,11 @@ func registerLegalAid(r *bot.Router, d Deps, k *Knowledge) *LegalAid {
 	if !ok {
 		return nil
 	}
-	l := &LegalAid{store: store, router: r, logger: d.Logger, now: d.Now, Promise: DefaultLegalPromise}
+	l := &LegalAid{store: store, router: r, logger: d.Logger, now: d.Now, publicURL: d.PublicURL,
+		Promise: strings.TrimSpace(d.LegalPromise)}
+	if l.Promise == "" {
+		l.Promise = DefaultLegalPromise
+	}
 	r.Form(l.form(), "法律援助", "法律咨询", "申请法律援助", "法援")
 	r.Screen(l.screen)
 	if k != nil {
@@ -418,7 +423,7 @@ func (l *LegalAid) collect(s *bot.Session, text, ack string) bot.ScreenResult {
 // legal officers; a form goes on.
 func (l *LegalAid) crisis(ctx context.Context, s *bot.Session, in bot.Input, sig legalaid.Signal) bot.ScreenResult {
 	text := strings.TrimSpace(in.Text)
-	report := storage.CrisisReport{OpenID: s.OpenID, Signal: sig, Text: text}
+	report := storage.CrisisReport{OpenID: s.OpenID, Signal: sig, Text: text, PublicURL: l.publicURL}
 	if m, err := l.store.MemberByOpenID(ctx, s.OpenID); err == nil {
 		report.MemberID = m.ID
 	}

@@ -20,14 +20,18 @@ var jpeg = append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF"), make([]byte, 300)...)
 
 // newLegalFixture is the fixture with forms switched on as in the service: drafts in the
 // database and photos fetched from a map standing in for WeChat's media download.
-func newLegalFixture(t *testing.T, db *storage.DB) *fixture {
+func newLegalFixture(t *testing.T, db *storage.DB, mod ...func(*handlers.Deps)) *fixture {
 	t.Helper()
 	c := testclock.New(time.Date(2026, 11, 24, 10, 30, 0, 0, shanghai))
 	db = db.WithClock(c.Now)
 	store := memoryKV(t)
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	r := bot.NewRouter(logger)
-	svc, err := handlers.Register(r, handlers.Deps{Store: db, KV: store, Now: c.Now, UnionName: "测试县总工会", Logger: logger})
+	d := handlers.Deps{Store: db, KV: store, Now: c.Now, UnionName: "测试县总工会", Logger: logger}
+	for _, m := range mod {
+		m(&d)
+	}
+	svc, err := handlers.Register(r, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,4 +233,17 @@ func TestLegalSatisfactionInChat(t *testing.T) {
 	if _, err := f.db.LegalRatingDue(ctx, "oW"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("still due: %v", err)
 	}
+}
+
+// The promise told after 确认 is the union's own (UNIONBOT_LEGAL_PROMISE).
+func TestLegalPromiseConfigured(t *testing.T) {
+	const promise = "工作人员将在工作时间内尽快联系您，周末顺延。"
+	f := newLegalFixture(t, storagetest.Embedded(t), func(d *handlers.Deps) { d.LegalPromise = " " + promise + " " })
+	for _, a := range []string{"法律援助", "同意", "1", "1", "甲公司", "工地", "1", "跳过", "欠了两个月工资", "好了", "跳过",
+		"王五", "13912345678", "随时"} {
+		f.say("oP", a)
+	}
+	done := f.say("oP", "确认")
+	mustContain(t, done, "编号 FY20261124-0001", promise, "12351")
+	mustNotContain(t, done, handlers.DefaultLegalPromise)
 }

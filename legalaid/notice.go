@@ -53,3 +53,30 @@ const RatingWindow = 7 * 24 * time.Hour
 
 // ValidRating reports whether n is a satisfaction rating (1–5).
 func ValidRating(n int) bool { return n >= 1 && n <= 5 }
+
+var crisisLabels = map[string]string{
+	"self_harm": "自伤风险",
+	"violence":  "暴力冲突",
+	"injury":    "正在受伤",
+	"protest":   "群体聚集",
+}
+
+// CrisisLabel is a crisis signal's category in Chinese ("紧急情况" for one it does not know).
+func CrisisLabel(category string) string {
+	if l, ok := crisisLabels[category]; ok {
+		return l
+	}
+	return "紧急情况"
+}
+
+// Alert is the message legal officers get on their linked WeChat when a crisis signal
+// arrives: the case number, the kind of danger and the console link, nothing about the
+// person (they open the case to see who it is and what was said). link may be "" (no
+// public URL configured): the officer then opens the console by the number.
+func Alert(number, category, link string) string {
+	where := "请登录干部后台“法律援助”查看并尽快联系当事人。"
+	if link != "" {
+		where = "请尽快查看并联系当事人：" + link
+	}
+	return fmt.Sprintf("【紧急求助】法律援助案件 %s 收到紧急求助（%s）。\n%s", number, CrisisLabel(category), where)
+}

@@ -67,3 +67,25 @@ func TestValidRating(t *testing.T) {
 		}
 	}
 }
+
+func TestAlert(t *testing.T) {
+	got := Alert("FY20261124-0003", "self_harm", "https://u.example/admin/legal/FY20261124-0003")
+	for _, w := range []string{"紧急求助", "FY20261124-0003", "自伤风险", "https://u.example/admin/legal/FY20261124-0003"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("alert %q lacks %q", got, w)
+		}
+	}
+	if got := Alert("FY1", "unknown", ""); !strings.Contains(got, "紧急情况") || !strings.Contains(got, "干部后台") {
+		t.Errorf("alert without link %q", got)
+	}
+	// Every category of the reviewed signal list has its own label.
+	for _, line := range strings.Split(signalsText, "\n") {
+		cat, _, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || strings.HasPrefix(cat, "#") || strings.HasPrefix(cat, "!") {
+			continue
+		}
+		if CrisisLabel(cat) == "紧急情况" {
+			t.Errorf("category %q has no label", cat)
+		}
+	}
+}

@@ -336,6 +336,58 @@ type CrisisReport struct {
 	MemberID int64
 	Signal   legalaid.Signal
 	Text     string
+	// PublicURL is UNIONBOT_PUBLIC_URL, for the console link in the officers' alert ("":
+	// the alert names the case without a link).
+	PublicURL string
+}
+
+// LegalAlertKind is the outbox kind of the alert legal officers get on their linked WeChat
+// when a crisis signal arrives.
+const LegalAlertKind = "legal_alert"
+
+// alertLegalOfficersTx enqueues, in the transaction of the crisis report, the alert to the
+// officers who handle case number and linked their WeChat: the legal officers of the case's
+// unit and the county-level ones (a case without a unit: county-level only). When none of
+// them is linked, the admins who see the case get it instead, so an alert always has
+// somewhere to go if anyone linked. The key makes one alert per case, officer and hour
+// (China time): a burst of messages does not flood the officer's chat. It returns how many
+// officers were alerted.
+func (db *DB) alertLegalOfficersTx(ctx context.Context, tx *sqlx.Tx, number string, unitID int64, category, publicURL string, now time.Time) (int, error) {
+	sees := func(o LinkedOfficer) bool { return o.UnitID == 0 || o.UnitID == unitID }
+	var to []LinkedOfficer
+	for _, role := range []legalaid.Role{legalaid.RoleLegal, legalaid.RoleAdmin} {
+		all, err := db.linkedOfficers(ctx, tx, string(role))
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range all {
+			if sees(o) {
+				to = append(to, o)
+			}
+		}
+		if len(to) > 0 {
+			break
+		}
+	}
+	path := "/admin/legal/" + number
+	link := ""
+	if publicURL != "" {
+		link = strings.TrimRight(publicURL, "/") + path
+	}
+	hour := now.In(chinaTime).Format("2006010215")
+	for _, o := range to {
+		if _, err := db.Enqueue(ctx, tx, OutboxMessage{
+			Key:     fmt.Sprintf("legal:alert:%s:%d:%s", number, o.OfficerID, hour),
+			Kind:    LegalAlertKind,
+			OpenID:  o.OpenID,
+			Service: true,
+			Content: OutboxContent{Text: legalaid.Alert(number, category, link), Link: path,
+				Fields: map[string]string{"title": "法律援助紧急求助", "number": number, "status": legalaid.CrisisLabel(category)}},
+		}); err != nil {
+			return 0, fmt.Errorf("alert officer %s of %s: %w", o.Username, number, err)
+		}
+	}
+	return len(to), nil
 }
 
 // ReportCrisis keeps a crisis message, only to protect the person (PIPL Art. 13(4)): it
@@ -363,9 +415,13 @@ func (db *DB) ReportCrisis(ctx context.Context, r CrisisReport, audit AuditEntry
 				Reason: r.Signal.Category, Text: legalClip(r.Text, maxLegalNote)}); err != nil {
 				return err
 			}
+			alerted, err := db.alertLegalOfficersTx(ctx, tx, open.Number, open.UnitID, r.Signal.Category, r.PublicURL, now)
+			if err != nil {
+				return err
+			}
 			audit.Action, audit.Subject = "legal.urgent", "legal:"+open.Number
 			audit.Before = map[string]string{"urgent": fmt.Sprint(open.Urgent)}
-			audit.After = map[string]string{"urgent": "true", "signal": r.Signal.Category}
+			audit.After = map[string]string{"urgent": "true", "signal": r.Signal.Category, "alerted": fmt.Sprint(alerted)}
 			return db.auditTx(ctx, tx, audit)
 		case !errors.Is(err, ErrNotFound):
 			return err
@@ -399,9 +455,13 @@ VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, '', ?, ?, ?)`, number, r.OpenID, member
 			To: legalaid.Submitted, Reason: r.Signal.Category}); err != nil {
 			return err
 		}
+		alerted, err := db.alertLegalOfficersTx(ctx, tx, number, unit.Int64, r.Signal.Category, r.PublicURL, now)
+		if err != nil {
+			return err
+		}
 		audit.Action, audit.Subject = "legal.crisis", "legal:"+number
 		audit.After = map[string]string{"status": string(legalaid.Submitted), "type": string(legalaid.Crisis),
-			"urgent": "true", "signal": r.Signal.Category}
+			"urgent": "true", "signal": r.Signal.Category, "alerted": fmt.Sprint(alerted)}
 		created = true
 		return db.auditTx(ctx, tx, audit)
 	})

@@ -51,6 +51,7 @@ func TestLegalStorage(t *testing.T) {
 		{"crisis", legalCrisisCases},
 		{"assign and notes", legalAssignAndNotes},
 		{"satisfaction", legalLegalSatisfaction},
+		{"crisis alerts", legalCrisisAlerts}, // last: its linked officers would be alerted by the others
 	}
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		base := newLegalFixture(t, db)
@@ -546,4 +547,121 @@ func legalLegalSatisfaction(t *testing.T, f *legalFixture) {
 			t.Fatalf("due after reopening: %v", err)
 		}
 	}
+}
+
+// legalCrisisAlerts: a crisis message alerts, in its own transaction, the linked legal
+// officers who see the case, and nobody else; one alert per case, officer and hour.
+func legalCrisisAlerts(t *testing.T, f *legalFixture) {
+	ctx := t.Context()
+	upsert(t, f.db, rec(2))
+	other := memberByNo(t, f.db, rec(2).MemberNo) // another unit than f.member's
+	link := func(name string, roles []string, unit int64, linked bool) storage.LinkedOfficer {
+		t.Helper()
+		o, err := f.db.CreateOfficer(ctx, storage.NewOfficer{Username: f.o(name), PasswordHash: "x", Roles: roles, UnitID: unit}, officerAudit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !linked {
+			return storage.LinkedOfficer{OfficerID: o.ID}
+		}
+		code, err := f.db.IssueOfficerLinkCode(ctx, o.ID, 0, officerAudit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.RedeemOfficerLinkCode(ctx, f.o("wx-"+name), code.Code); err != nil {
+			t.Fatal(err)
+		}
+		return storage.LinkedOfficer{OfficerID: o.ID, OpenID: f.o("wx-" + name)}
+	}
+	county := link("county-legal", []string{"legal"}, 0, true)
+	unitLegal := link("unit-legal", []string{"legal"}, f.member.UnitID, true)
+	otherUnit := link("other-legal", []string{"legal"}, other.UnitID, true)
+	unlinked := link("unlinked-legal", []string{"legal"}, 0, false)
+	publisher := link("publisher", []string{"publisher", "viewer"}, 0, true)
+	admin := link("admin", []string{"admin"}, 0, true)
+
+	alerted := func(number string, o storage.LinkedOfficer) (storage.OutboxRow, bool) {
+		t.Helper()
+		hour := f.clock.Now().In(cst).Format("2006010215")
+		row, err := f.db.OutboxByKey(ctx, fmt.Sprintf("legal:alert:%s:%d:%s", number, o.OfficerID, hour))
+		if errors.Is(err, storage.ErrNotFound) {
+			return row, false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return row, true
+	}
+	sig, _ := legalaid.Detect("他们要打人了")
+	// A non-member's crisis: county-level legal officers only.
+	c, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oX"), Signal: sig, Text: "他们要打人了",
+		PublicURL: "https://union.example.cn/"}, memberAuditOf("oX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, ok := alerted(c.Number, county)
+	if !ok || row.OpenID != county.OpenID || row.Kind != storage.LegalAlertKind || !row.Service ||
+		!strings.Contains(row.Content.Text, c.Number) || !strings.Contains(row.Content.Text, "暴力冲突") ||
+		!strings.Contains(row.Content.Text, "https://union.example.cn/admin/legal/"+c.Number) ||
+		strings.Contains(row.Content.Text, "打人") || row.Content.Link != "/admin/legal/"+c.Number {
+		t.Fatalf("county officer's alert %+v %v", row, ok)
+	}
+	for name, o := range map[string]storage.LinkedOfficer{"unit officer": unitLegal, "other unit": otherUnit,
+		"unlinked": unlinked, "publisher": publisher, "admin (a legal officer was alerted)": admin} {
+		if _, ok := alerted(c.Number, o); ok {
+			t.Errorf("%s alerted of a non-member's case", name)
+		}
+	}
+	// A member's crisis: the unit's legal officer and the county's, not another unit's.
+	m, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oM"), MemberID: f.member.ID, Signal: sig,
+		Text: "工地上有人拿刀"}, memberAuditOf("oM"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []storage.LinkedOfficer{county, unitLegal} {
+		if row, ok := alerted(m.Number, o); !ok || !strings.Contains(row.Content.Text, "干部后台") {
+			t.Errorf("officer %d not alerted of the member's case: %+v", o.OfficerID, row)
+		}
+	}
+	if _, ok := alerted(m.Number, otherUnit); ok {
+		t.Error("another unit's officer alerted")
+	}
+	// More messages within the hour: no second alert; the next hour: one more.
+	before, _ := f.db.OutboxCounts(ctx)
+	if _, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oM"), MemberID: f.member.ID, Signal: sig,
+		Text: "快来人"}, memberAuditOf("oM")); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := f.db.OutboxCounts(ctx); sumCounts(after) != sumCounts(before) {
+		t.Fatalf("alerted again within the hour: %v → %v", before, after)
+	}
+	f.clock.Add(time.Hour)
+	if _, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oM"), MemberID: f.member.ID, Signal: sig,
+		Text: "还在打"}, memberAuditOf("oM")); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := alerted(m.Number, unitLegal); !ok {
+		t.Fatal("no alert the next hour")
+	}
+	// Without any linked legal officer who sees the case, the admins are alerted.
+	if err := f.db.UnlinkOfficerWeChat(ctx, county.OfficerID, officerAudit); err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oY"), Signal: sig, Text: "要出人命了"}, memberAuditOf("oY"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := alerted(n.Number, admin); !ok {
+		t.Fatal("admin not alerted when no legal officer is linked")
+	}
+	if _, ok := alerted(n.Number, publisher); ok {
+		t.Fatal("publisher alerted")
+	}
+}
+
+func sumCounts(m map[string]int64) (n int64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -164,17 +164,22 @@ func (db *DB) OfficerByOpenID(ctx context.Context, openID string) (Officer, erro
 // linked officer when role is ""), by id: who gets urgent alerts. An alert about a record of
 // a unit goes to that unit's officers and the county-level ones (filter on UnitID).
 func (db *DB) LinkedOfficers(ctx context.Context, role string) ([]LinkedOfficer, error) {
+	return db.linkedOfficers(ctx, db.r, role)
+}
+
+// linkedOfficers is LinkedOfficers on q (a transaction that alerts them).
+func (db *DB) linkedOfficers(ctx context.Context, q sqlx.QueryerContext, role string) ([]LinkedOfficer, error) {
 	var rows []struct {
 		officerRow
 		OpenID   string    `db:"open_id"`
 		LinkedAt time.Time `db:"linked_at"`
 	}
-	q := `SELECT o.id, o.username, o.display_name, o.password_hash, o.roles, o.unit_id, u.name AS unit_name,
+	query := `SELECT o.id, o.username, o.display_name, o.password_hash, o.roles, o.unit_id, u.name AS unit_name,
     o.disabled, o.must_change_password, o.auth_version, o.last_login_at, o.created_at, o.updated_at,
     w.open_id, w.linked_at
 FROM officer_wechat w JOIN officers o ON o.id = w.officer_id LEFT JOIN units u ON u.id = o.unit_id
 WHERE o.disabled = 0 ORDER BY o.id`
-	if err := db.r.SelectContext(ctx, &rows, q); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, query); err != nil {
 		return nil, fmt.Errorf("linked officers: %w", err)
 	}
 	var out []LinkedOfficer
