@@ -37,7 +37,8 @@ const formMaintenanceEvery = 10 * time.Minute
 
 // runFormMaintenance reminds members of a draft a day before it expires (the
 // reminder goes on the outbox in the transaction that marks it sent), and
-// purges expired drafts and photos that no submission kept.
+// purges expired drafts, photos that no submission kept and crisis messages
+// past their retention.
 func (a *app) runFormMaintenance(ctx context.Context, router *bot.Router) {
 	keep := bot.DefaultDraftKeep
 	remindAfter := keep - 24*time.Hour
@@ -70,6 +71,7 @@ func (a *app) runFormMaintenance(ctx context.Context, router *bot.Router) {
 		} else if n > 0 {
 			a.logger.InfoContext(ctx, "unkept photos purged", "count", n)
 		}
+		a.purgeCrisisTexts(ctx)
 	}
 	t := time.NewTicker(formMaintenanceEvery)
 	defer t.Stop()

@@ -36,6 +36,15 @@ var actionLabels = map[string]string{
 	"officer.wechat.code":      "获取微信绑定码",
 	"officer.wechat.link":      "绑定干部微信",
 	"officer.wechat.unlink":    "解除干部微信",
+	"legal.submit":             "提交法律援助申请",
+	"legal.crisis":             "紧急求助（新案件）",
+	"legal.urgent":             "法律援助案件标为紧急",
+	"legal.transition":         "法律援助案件状态变更",
+	"legal.assign":             "分派法律援助案件",
+	"legal.note":               "法律援助内部备注",
+	"legal.rate":               "法律援助满意度评价",
+	"legal.view":               "查看法律援助案件",
+	"legal.crisis.purge":       "删除到期的紧急求助原文",
 }
 
 func actionLabel(a string) string {

@@ -11,6 +11,7 @@ import (
 
 	"unionbot/admin/auth"
 	"unionbot/claims"
+	"unionbot/legalaid"
 	"unionbot/parse"
 	"unionbot/web"
 )
@@ -64,6 +65,7 @@ var funcs = template.FuncMap{
 	"actionLabel": actionLabel,
 	"fen":         func(f claims.Fen) string { return parse.FormatFen(int64(f)) },
 	"payOutcome":  paymentOutcomeLabel,
+	"crisisLabel": legalaid.CrisisLabel,
 }
 
 // pages are parsed once: each page file with the layout.

@@ -182,7 +182,9 @@ func TestLoadValues(t *testing.T) {
 			func(c Config) bool { return c.LegalPromise == "" && c.CrisisRetention == 180*24*time.Hour }},
 		{"legal-aid promise and crisis retention",
 			map[string]string{"UNIONBOT_LEGAL_PROMISE": " 工作人员将在工作时间内尽快联系您 ", "UNIONBOT_CRISIS_RETENTION": "720h"},
-			func(c Config) bool { return c.LegalPromise == "工作人员将在工作时间内尽快联系您" && c.CrisisRetention == 720*time.Hour }},
+			func(c Config) bool {
+				return c.LegalPromise == "工作人员将在工作时间内尽快联系您" && c.CrisisRetention == 720*time.Hour
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

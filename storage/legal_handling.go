@@ -515,3 +515,57 @@ FROM legal_cases WHERE status <> ?`
 	}
 	return LegalQueueCounts{Open: r.Open, Urgent: r.Urgent, Unassigned: r.Unassigned}, nil
 }
+
+// PurgeCrisisTexts erases the words of crisis messages (the case's crisis text and its
+// urgent events' texts) of cases closed more than keep ago: they were kept without consent
+// only to protect the person (PIPL Art. 13(4)), and that purpose ends with the case. The
+// category, time and urgent flag stay for the figures. At most limit cases a call (100 when
+// <= 0), each in its own transaction with its audit row ("legal.crisis.purge"); a case
+// another replica purged first is skipped. It returns the numbers of the cases purged.
+func (db *DB) PurgeCrisisTexts(ctx context.Context, keep time.Duration, limit int) ([]string, error) {
+	if keep <= 0 {
+		return nil, fmt.Errorf("purge crisis texts: %w: retention must be positive", ErrInvalid)
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	var due []struct {
+		ID     int64  `db:"id"`
+		Number string `db:"number"`
+	}
+	if err := db.r.SelectContext(ctx, &due, `SELECT id, number FROM legal_cases WHERE status = ? AND closed_at < ?
+AND crisis_text_enc <> '' ORDER BY closed_at LIMIT ?`, string(legalaid.Closed), db.now().Add(-keep), limit); err != nil {
+		return nil, fmt.Errorf("purge crisis texts: %w", err)
+	}
+	var out []string
+	for _, c := range due {
+		purged := false
+		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+			// The conditions again: the case may have been reopened since it was listed.
+			res, err := tx.ExecContext(ctx, `UPDATE legal_cases SET crisis_text_enc = '' WHERE id = ? AND status = ?
+AND closed_at < ? AND crisis_text_enc <> ''`, c.ID, string(legalaid.Closed), db.now().Add(-keep))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return err
+			}
+			events, err := tx.ExecContext(ctx, `UPDATE legal_case_events SET text_enc = '' WHERE case_id = ? AND kind = ?`,
+				c.ID, LegalEventUrgent)
+			if err != nil {
+				return err
+			}
+			n, _ := events.RowsAffected()
+			purged = true
+			return db.auditTx(ctx, tx, AuditEntry{Actor: "system", Action: "legal.crisis.purge", Subject: "legal:" + c.Number,
+				Detail: fmt.Sprintf("结案满 %d 天，删除紧急求助原文（%d 条记录）", int(keep.Hours()/24), n+1)})
+		})
+		if err != nil {
+			return out, fmt.Errorf("purge crisis text of %s: %w", c.Number, err)
+		}
+		if purged {
+			out = append(out, c.Number)
+		}
+	}
+	return out, nil
+}

@@ -51,6 +51,7 @@ func TestLegalStorage(t *testing.T) {
 		{"crisis", legalCrisisCases},
 		{"assign and notes", legalAssignAndNotes},
 		{"satisfaction", legalLegalSatisfaction},
+		{"crisis purge", legalCrisisPurge},
 		{"crisis alerts", legalCrisisAlerts}, // last: its linked officers would be alerted by the others
 	}
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
@@ -664,4 +665,87 @@ func sumCounts(m map[string]int64) (n int64) {
 		n += v
 	}
 	return n
+}
+
+// legalCrisisPurge: crisis messages are erased once their case has been closed longer than
+// the retention, with an audit row; open, reopened and recently closed cases keep them.
+func legalCrisisPurge(t *testing.T, f *legalFixture) {
+	ctx := t.Context()
+	const keep = 180 * 24 * time.Hour
+	sig, _ := legalaid.Detect("我不想活了")
+	report := func(who, text string) storage.LegalCase {
+		t.Helper()
+		c, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o(who), Signal: sig, Text: text}, memberAuditOf(who))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	move := func(number string, steps ...storage.LegalTransition) {
+		t.Helper()
+		for _, s := range steps {
+			s.Role = legalaid.RoleLegal
+			if _, err := f.db.TransitionLegalCase(ctx, number, s, officerAudit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	closeIt := []storage.LegalTransition{{To: legalaid.Accepted}, {To: legalaid.Contacted}, {To: legalaid.InProgress},
+		{To: legalaid.Closed, Details: legalaid.Details{Outcome: legalaid.Advised}}}
+	// A crisis case, then a request with a crisis flagged on it (an urgent event).
+	old := report("oOld", "我不想活了")
+	move(old.Number, closeIt...)
+	req, _, err := f.db.SubmitLegalCase(ctx, legalInput(f.o("oReq")), memberAuditOf("oReq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report("oReq", "再不给钱我就从楼上跳下去")
+	move(req.Number, closeIt...)
+	reopened := report("oReopen", "活不下去了")
+	move(reopened.Number, closeIt...)
+	open := report("oOpen", "我想死")
+
+	f.clock.Add(keep - time.Hour)
+	if got, err := f.db.PurgeCrisisTexts(ctx, keep, 0); err != nil || len(got) != 0 {
+		t.Fatalf("purged before the retention: %v %v", got, err)
+	}
+	move(reopened.Number, storage.LegalTransition{To: legalaid.InProgress, Details: legalaid.Details{Reason: "当事人又来求助"}})
+	f.clock.Add(2 * time.Hour)
+	got, err := f.db.PurgeCrisisTexts(ctx, keep, 0)
+	if err != nil || !slices.Equal(got, []string{old.Number, req.Number}) {
+		t.Fatalf("purged %v %v", got, err)
+	}
+	for _, n := range []string{old.Number, req.Number} {
+		c, err := f.db.LegalCaseByNumber(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.CrisisText != "" || !c.Urgent || c.CrisisCategory != "self_harm" {
+			t.Fatalf("after the purge %s: %q urgent=%v %q", n, c.CrisisText, c.Urgent, c.CrisisCategory)
+		}
+		for _, e := range c.Events {
+			if e.Kind == storage.LegalEventUrgent && e.Text != "" {
+				t.Fatalf("urgent event text kept: %+v", e)
+			}
+		}
+		// The request itself (its description) is kept.
+		if n == req.Number && c.Description == "" {
+			t.Fatal("the request's description was purged")
+		}
+		audit, err := f.db.AuditEntries(ctx, "legal:"+n, 20)
+		if err != nil || !slices.ContainsFunc(audit, func(a storage.AuditEntry) bool {
+			return a.Action == "legal.crisis.purge" && a.Actor == "system" && strings.Contains(a.Detail, "结案满 180 天")
+		}) {
+			t.Fatalf("no audit of the purge of %s: %+v %v", n, audit, err)
+		}
+	}
+	for _, n := range []string{reopened.Number, open.Number} {
+		if c, _ := f.db.LegalCaseByNumber(ctx, n); c.CrisisText == "" {
+			t.Fatalf("%s purged while open", n)
+		}
+	}
+	// A second run finds nothing.
+	if got, err := f.db.PurgeCrisisTexts(ctx, keep, 0); err != nil || len(got) != 0 {
+		t.Fatalf("purged twice: %v %v", got, err)
+	}
 }
