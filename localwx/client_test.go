@@ -271,7 +271,9 @@ func TestRetryOnTimeout(t *testing.T) {
 		return 0
 	}
 	c := s.client(Safe)
-	c.RetryAfter = 150 * time.Millisecond
+	// Long enough that the second try (answered at once) never times out on
+	// a loaded machine, short enough that the first (held 2 s) does.
+	c.RetryAfter = time.Second
 	r, err := c.Send(t.Context(), TextMsg("oUSER", "retry"))
 	if err != nil {
 		t.Fatalf("send: %v", err)
