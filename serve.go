@@ -27,6 +27,7 @@ import (
 	"unionbot/handlers"
 	"unionbot/localwx"
 	"unionbot/pii"
+	"unionbot/roster"
 	"unionbot/storage"
 	"unionbot/storage/kv"
 )
@@ -54,6 +55,7 @@ type app struct {
 	router   *bot.Router       // forms maintenance (serve_forms.go)
 	notices  *noticeLoop       // scheduled notices, reminders, follower sync (serve_notices.go)
 	handoff  *handlers.Handoff // 人工 maintenance (serve_handoff.go)
+	roster   *roster.Jobs      // confirmed roster imports, resumed across replicas
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -195,6 +197,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, baseURL
 		followers = sender
 	}
 	a.notices = newNoticeLoop(a.db, followers, cfg.PublicURL, logger)
+	a.roster = roster.NewJobs(a.db, logger)
 	if err := a.newDelivery(ctx, sender); err != nil {
 		return nil, err
 	}
@@ -243,7 +246,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", a.readiness())
 	mux.Handle("GET /n/{id}", noticePage(a.db, a.cfg.UnionName))
 	admin.New(admin.Deps{DB: a.db, KV: a.kv, Logger: a.logger, UnionName: a.cfg.UnionName,
-		PublicURL: a.cfg.PublicURL, TrustedProxies: a.cfg.TrustedProxies}).Mount(mux)
+		PublicURL: a.cfg.PublicURL, TrustedProxies: a.cfg.TrustedProxies, RosterJobs: a.roster}).Mount(mux)
 	if a.emulator != nil {
 		client := a.localClient()
 		mux.Handle(localPrefix+"/wechat/", web.LoopbackOnly(http.StripPrefix(localPrefix+"/wechat", a.emulator)))
@@ -461,6 +464,7 @@ unionbot 本地模式已启动 (local mode: embedded database, built-in WeChat e
 	go a.runFormMaintenance(ctx, a.router)
 	go a.notices.run(ctx)
 	go a.runHandoffMaintenance(ctx)
+	go a.roster.Loop(ctx, rosterSweepEvery)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.DebugAddr != "" {

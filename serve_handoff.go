@@ -9,6 +9,10 @@ import (
 // old ones. Every replica runs it; storage closes each conversation once.
 const handoffMaintenanceEvery = time.Minute
 
+// rosterSweepEvery is how often a replica looks for roster imports waiting for a worker
+// (one whose worker died resumes once its lease, a minute, has run out).
+const rosterSweepEvery = 20 * time.Second
+
 // runHandoffMaintenance closes conversations without activity for 48 hours (the member is
 // told, through the outbox, how to reach staff again) and purges closed ones after
 // UNIONBOT_HANDOFF_RETENTION.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"unionbot/roster"
 	"unionbot/storage"
 	"unionbot/storage/kv"
 )
@@ -34,6 +35,9 @@ type Deps struct {
 	Now func() time.Time
 	// HandoffPoll is how often the 人工 inbox page looks for new conversations (15s).
 	HandoffPoll time.Duration
+	// RosterJobs runs confirmed roster imports (one per replica; its Loop resumes imports
+	// a dead replica left). New makes one on DB when nil.
+	RosterJobs *roster.Jobs
 }
 
 // Server serves the console and the API.
@@ -49,7 +53,7 @@ type Server struct {
 	publicURL string // UNIONBOT_PUBLIC_URL: notices link to their page under it
 
 	handoffPoll time.Duration
-	rosterDir   string // uploaded rosters between the dry run and the import (roster.go)
+	rosterJobs  *roster.Jobs
 }
 
 // New builds the console and API server.
@@ -68,6 +72,9 @@ func New(d Deps) *Server {
 	}
 	if s.handoffPoll = d.HandoffPoll; s.handoffPoll <= 0 {
 		s.handoffPoll = 15 * time.Second
+	}
+	if s.rosterJobs = d.RosterJobs; s.rosterJobs == nil {
+		s.rosterJobs = roster.NewJobs(d.DB, s.logger)
 	}
 	if s.unionName == "" {
 		s.unionName = "工会"

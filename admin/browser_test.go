@@ -315,7 +315,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#roster-errors")),
 	)
 	shot("roster-check")
-	do("roster apply", chromedp.Click(chromedp.CSS("#apply")), chromedp.WaitVisible(`//h2[contains(., "导入结果")]`))
+	do("roster apply", chromedp.Click(chromedp.CSS("#apply")), chromedp.WaitVisible(`//h2[contains(., "导入已完成")]`))
 	shot("roster-done")
 	do("my wechat", chromedp.Navigate(base+"/admin/wechat"), chromedp.WaitVisible(chromedp.CSS("#link-code-btn")),
 		chromedp.Click(chromedp.CSS("#link-code-btn")), chromedp.WaitVisible(chromedp.CSS("#link-code")))

@@ -23,7 +23,7 @@ func init() {
 		"GET /api/v1/handoffs", "GET /api/v1/handoffs/{id}", "POST /api/v1/handoffs/{id}/claim",
 		"POST /api/v1/handoffs/{id}/replies", "POST /api/v1/handoffs/{id}/close",
 		"GET /api/v1/keywords", "POST /api/v1/keywords", "PUT /api/v1/keywords/{id}", "DELETE /api/v1/keywords/{id}",
-		"POST /api/v1/roster/imports", "POST /api/v1/members/{member_no}/status",
+		"POST /api/v1/roster/imports", "GET /api/v1/roster/imports/{id}", "POST /api/v1/members/{member_no}/status",
 	} {
 		matrixElsewhere[r] = true
 	}
@@ -97,6 +97,12 @@ func TestHandoffAuthorizationMatrix(t *testing.T) {
 		name string
 		unit int64
 	}{{"county", 0}, {"unit A", e.unitA.ID}, {"unit B", e.unitB.ID}}
+
+	imp, err := e.db.CreateRosterImport(ctx, storage.NewRosterImport{FileName: "r.csv", Format: "csv", Data: []byte(rosterCSV),
+		RowsTotal: 2, Accepted: 2, CreatedBy: "officer:adm", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	n := 0
 	for _, role := range auth.AllRoles {
@@ -212,6 +218,9 @@ func TestHandoffAuthorizationMatrix(t *testing.T) {
 			}
 			if code, b := e.rosterUpload(tok, "r.csv", rosterCSV, true); code != wantRoster {
 				t.Errorf("%s/%s roster: %d %s", role, sc.name, code, b)
+			}
+			if code, b := e.api("GET", fmt.Sprintf("/api/v1/roster/imports/%d", imp.ID), tok, nil); code != wantRoster {
+				t.Errorf("%s/%s roster import: %d %v", role, sc.name, code, b)
 			}
 
 			// Member status: admins, within their unit.
@@ -363,37 +372,38 @@ func TestConsoleRosterKeywordsStatus(t *testing.T) {
 	}
 
 	// Roster: check, then import the same file.
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("csrf", b.csrf)
-	fw, _ := mw.CreateFormFile("file", "名册.csv")
-	io.WriteString(fw, rosterCSV+"R3,周九,110101199003071231,甲镇工会\n")
-	mw.Close()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/admin/roster", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	body = string(raw)
-	if resp.StatusCode != 200 || !strings.Contains(body, "校验结果") || !strings.Contains(body, "身份证号") || !strings.Contains(body, "确认导入 2 行") || !strings.Contains(body, "<td>4</td><td>身份证号</td>") {
-		t.Fatalf("dry run: %d %s", resp.StatusCode, body)
+	code, _, body = b.upload("/admin/roster", "名册.csv", []byte(rosterCSV+"R3,周九,110101199003071231,甲镇工会\n"))
+	if code != 200 || !strings.Contains(body, "校验结果") || !strings.Contains(body, "身份证号") || !strings.Contains(body, "确认导入 2 行") || !strings.Contains(body, "<td>4</td><td>身份证号</td>") {
+		t.Fatalf("dry run: %d %s", code, body)
 	}
 	if _, err := e.db.MemberByNo(t.Context(), "R1"); err == nil {
 		t.Fatal("the dry run imported")
 	}
-	tok := strings.Split(strings.Split(body, `name="token" value="`)[1], `"`)[0]
-	code, _, body = b.post("/admin/roster/apply", url.Values{"token": {tok}, "ext": {".csv"}})
-	if code != 200 || !strings.Contains(body, "导入完成：新增 2") {
-		t.Fatalf("apply: %d %s", code, body)
+	imp := strings.Split(strings.Split(body, `name="import" value="`)[1], `"`)[0]
+	code, loc, _ = b.post("/admin/roster/apply", url.Values{"import": {imp}})
+	if code != http.StatusSeeOther || loc != "/admin/roster/imports/"+imp {
+		t.Fatalf("apply: %d %s", code, loc)
+	}
+	impID, _ := strconv.ParseInt(imp, 10, 64)
+	if j := waitImport(t, e.db, impID); j.Status != storage.ImportDone || j.Inserted != 2 || j.Rejected != 1 {
+		t.Fatalf("import job: %+v", j)
+	}
+	code, _, body = b.get(loc)
+	if code != 200 || !strings.Contains(body, "导入已完成") || !strings.Contains(body, `<td>4</td><td>身份证号</td>`) || strings.Contains(body, "progress.js") {
+		t.Fatalf("job page: %d %s", code, body)
 	}
 	if m, err := e.db.MemberByNo(t.Context(), "R2"); err != nil || m.Name != "孙八" {
 		t.Fatalf("imported: %+v %v", m, err)
 	}
-	if code, _, _ := b.post("/admin/roster/apply", url.Values{"token": {tok}, "ext": {".csv"}}); code != http.StatusGone {
-		t.Fatalf("applied twice: %d", code)
+	// A second click shows the same import; it is not queued again.
+	if code, loc2, _ := b.post("/admin/roster/apply", url.Values{"import": {imp}}); code != http.StatusSeeOther || loc2 != loc {
+		t.Fatalf("applied twice: %d %s", code, loc2)
+	}
+	if j, _ := e.db.RosterImport(t.Context(), impID); j.Status != storage.ImportDone || j.Attempts != 1 {
+		t.Fatalf("after a second click: %+v", j)
+	}
+	if code, _, _ := b.post("/admin/roster/apply", url.Values{"import": {"99999"}}); code != http.StatusGone {
+		t.Fatalf("unknown import: %d", code)
 	}
 
 	// Member status.

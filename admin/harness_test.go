@@ -1,10 +1,12 @@
 package admin_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -77,12 +79,18 @@ func newEnv(t *testing.T, db *storage.DB, store kv.Store, trusted ...netip.Prefi
 	e := &env{t: t, db: db, kv: store}
 	e.unitA, _ = db.UnitByName(ctx, "甲镇工会")
 	e.unitB, _ = db.UnitByName(ctx, "乙公司工会")
-	mux := http.NewServeMux()
-	admin.New(admin.Deps{DB: db, KV: store, Logger: quiet, UnionName: "测试县总工会", TrustedProxies: trusted,
-		HandoffPoll: 300 * time.Millisecond}).Mount(mux)
-	e.srv = httptest.NewServer(web.WithRequest(quiet, mux))
-	t.Cleanup(e.srv.Close)
+	e.srv = serveConsole(t, admin.Deps{DB: db, KV: store, TrustedProxies: trusted})
 	return e
+}
+
+// serveConsole starts a console and API server (one replica) on d.
+func serveConsole(t *testing.T, d admin.Deps) *httptest.Server {
+	d.Logger, d.UnionName, d.HandoffPoll = quiet, "测试县总工会", 300*time.Millisecond
+	mux := http.NewServeMux()
+	admin.New(d).Mount(mux)
+	srv := httptest.NewServer(web.WithRequest(quiet, mux))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func (e *env) bindA1(openID string) {
@@ -189,6 +197,26 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 		form.Set("csrf", b.csrf)
 	}
 	return b.do("POST", path, form, nil)
+}
+
+// upload posts a console form with one file (field "file") and the form token.
+func (b *browser) upload(path, name string, data []byte) (int, string, string) {
+	b.e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", b.csrf)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.e.srv.URL+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(raw)
 }
 
 // login logs in and reports the status and body of the answer.

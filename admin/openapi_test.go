@@ -2,11 +2,13 @@ package admin_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -59,6 +61,13 @@ func TestOpenAPI(t *testing.T) {
 	e.bindA1("o-spec-a1")
 	e.api("POST", "/api/v1/members/A1/unlock-binding", admTok, nil) // an audit entry with before/after
 
+	imp, err := e.db.CreateRosterImport(ctx, storage.NewRosterImport{FileName: "r.csv", Format: "csv", Data: []byte(rosterCSV),
+		RowsTotal: 2, Accepted: 2, CreatedBy: "officer:adm", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	impPath := fmt.Sprintf("/api/v1/roster/imports/%d", imp.ID)
+
 	calls := []struct {
 		method, path, pattern, token, body string
 		want                               int
@@ -83,6 +92,9 @@ func TestOpenAPI(t *testing.T) {
 		{"GET", "/api/v1/audit?action=binding.&since=2020-01-01&limit=2", "/api/v1/audit", admTok, "", 200},
 		{"GET", "/api/v1/audit?since=yesterday", "/api/v1/audit", admTok, "", 400},
 		{"GET", "/api/v1/audit", "/api/v1/audit", viewTok, "", 403},
+		{"GET", impPath, "/api/v1/roster/imports/{id}", admTok, "", 200},
+		{"GET", "/api/v1/roster/imports/99999", "/api/v1/roster/imports/{id}", admTok, "", 404},
+		{"GET", impPath, "/api/v1/roster/imports/{id}", viewTok, "", 403},
 	}
 	for _, c := range calls {
 		var rd io.Reader

@@ -54,6 +54,7 @@ var apiRoutes = []apiRoute{
 	{"POST", "/api/v1/handoffs/{id}/replies", (*Server).apiReplyHandoff},
 	{"POST", "/api/v1/handoffs/{id}/close", (*Server).apiCloseHandoff},
 	{"POST", "/api/v1/roster/imports", (*Server).apiRosterImport},
+	{"GET", "/api/v1/roster/imports/{id}", (*Server).apiRosterJob},
 	{"GET", "/api/v1/keywords", (*Server).apiListKeywords},
 	{"POST", "/api/v1/keywords", (*Server).apiCreateKeyword},
 	{"PUT", "/api/v1/keywords/{id}", (*Server).apiUpdateKeyword},
@@ -110,6 +111,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("GET /admin/roster", (*Server).handleRosterPage)
 	page("POST /admin/roster", (*Server).handleRosterUpload)
 	page("POST /admin/roster/apply", (*Server).handleRosterApply)
+	page("GET /admin/roster/imports/{id}", (*Server).handleRosterJob)
 	page("GET /admin/keywords", (*Server).handleKeywords)
 	page("POST /admin/keywords", (*Server).handleCreateKeyword)
 	page("POST /admin/keywords/{id}", (*Server).handleUpdateKeyword)

@@ -47,6 +47,25 @@ type Options struct {
 	BatchSize int              // records per UpsertMembers call (one transaction); default 1000
 	MaxErrors int              // row errors kept in Report.Errors; more are only counted; default 10000
 	Now       func() time.Time // clock for "not in the future" checks; default time.Now
+	// Journal, when set, stores the batches instead of Store, each in one transaction with
+	// the progress it completes (see Journal). Report.Errors then holds only the errors not
+	// yet handed to the journal (none after a successful import).
+	Journal Journal
+	// Resume continues a journaled import that stopped: the file rows up to Resume.LastRow
+	// were applied and are counted in Resume; they are read again only for the in-file
+	// duplicate checks. ErrorsKept is how many row errors the journal holds already.
+	Resume     storage.ImportProgress
+	ErrorsKept int
+}
+
+// Journal stores an import's batches with its progress, so that an import stopped anywhere
+// resumes after its last stored batch without applying or counting a row twice.
+// Implemented by a roster import job (Jobs) over storage.DB.ApplyRosterBatch.
+type Journal interface {
+	// ApplyBatch stores recs (possibly none) as Upserter does and, in the same transaction,
+	// the progress that progress computes from the outcomes; progress may be called more
+	// than once.
+	ApplyBatch(ctx context.Context, recs []storage.MemberRecord, progress func([]storage.UpsertOutcome) storage.ImportProgress) ([]storage.UpsertOutcome, error)
 }
 
 // RowError is one problem with one cell of the file.
@@ -228,8 +247,15 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	if !opts.DryRun && im.Store == nil {
+	if !opts.DryRun && im.Store == nil && opts.Journal == nil {
 		return rep, errors.New("roster import: no store")
+	}
+	resumeRow := 0
+	if opts.Journal != nil {
+		r := opts.Resume
+		resumeRow = r.LastRow
+		rep.Rows, rep.Inserted, rep.Updated, rep.Unchanged, rep.Rejected, rep.ErrorsOmitted =
+			r.Rows, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.ErrorsOmitted
 	}
 
 	// Header: the first non-blank row, or, when that row names no column at all (a
@@ -278,9 +304,10 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 	rep.Ignored, rep.IgnoredOmitted = l.ignored, l.unknown-len(l.ignored)
 
 	p := newRowParser(&l, now(), serial)
-	addErrs := func(errs ...RowError) {
+	kept := opts.ErrorsKept // errors the journal holds already
+	addErrs := func(rep *Report, errs ...RowError) {
 		for _, e := range errs {
-			if len(rep.Errors) < opts.MaxErrors {
+			if kept+len(rep.Errors) < opts.MaxErrors {
 				rep.Errors = append(rep.Errors, e)
 			} else {
 				rep.ErrorsOmitted++
@@ -293,8 +320,28 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 	seenID := make(map[[16]byte]int)
 	batch := make([]pending, 0, opts.BatchSize)
 	recs := make([]storage.MemberRecord, 0, opts.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 || opts.DryRun {
+	// tally counts a stored batch's outcomes into r.
+	tally := func(r *Report, outs []storage.UpsertOutcome) {
+		for i, o := range outs {
+			if o.Err != nil {
+				r.Rejected++
+				addErrs(r, dbRowError(batch[i].row, &l, o.Err))
+				continue
+			}
+			switch o.Result {
+			case storage.Inserted:
+				r.Inserted++
+			case storage.Updated:
+				r.Updated++
+			case storage.Unchanged:
+				r.Unchanged++
+			}
+		}
+	}
+	lastRow, sinceCommit := resumeRow, 0 // the last file row read; rows read since the journal's last commit
+	// flush stores the batch; with a journal, final commits the progress even with no batch.
+	flush := func(final bool) error {
+		if opts.DryRun || (len(batch) == 0 && (opts.Journal == nil || (!final && sinceCommit == 0))) {
 			batch = batch[:0]
 			return nil
 		}
@@ -305,28 +352,35 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		for _, b := range batch {
 			recs = append(recs, b.rec)
 		}
-		outs, err := im.Store.UpsertMembers(ctx, recs)
+		var outs []storage.UpsertOutcome
+		var err error
+		if opts.Journal != nil {
+			outs, err = opts.Journal.ApplyBatch(ctx, recs, func(outs []storage.UpsertOutcome) storage.ImportProgress {
+				next := rep
+				next.Errors = slices.Clone(rep.Errors)
+				if len(outs) == len(recs) {
+					tally(&next, outs)
+				}
+				return progressOf(next, lastRow)
+			})
+		} else {
+			outs, err = im.Store.UpsertMembers(ctx, recs)
+		}
 		if err != nil {
+			if len(batch) == 0 {
+				return fmt.Errorf("import up to row %d: %w", lastRow, err)
+			}
 			return fmt.Errorf("import rows %d-%d: %w", batch[0].row, batch[len(batch)-1].row, err)
 		}
 		if len(outs) != len(recs) {
 			return fmt.Errorf("import rows %d-%d: store returned %d outcomes for %d records",
 				batch[0].row, batch[len(batch)-1].row, len(outs), len(recs))
 		}
-		for i, o := range outs {
-			if o.Err != nil {
-				rep.Rejected++
-				addErrs(dbRowError(batch[i].row, &l, o.Err))
-				continue
-			}
-			switch o.Result {
-			case storage.Inserted:
-				rep.Inserted++
-			case storage.Updated:
-				rep.Updated++
-			case storage.Unchanged:
-				rep.Unchanged++
-			}
+		tally(&rep, outs)
+		if opts.Journal != nil { // the journal holds these errors now
+			kept += len(rep.Errors)
+			rep.Errors = rep.Errors[:0]
+			sinceCommit = 0
 		}
 		batch = batch[:0]
 		return nil
@@ -337,10 +391,19 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		// A row a stopped import accounted for already is read again only to know the
+		// member and ID numbers it holds (duplicates later in the file).
+		replay := row <= resumeRow
+		if !replay && row > 0 {
+			lastRow = row
+			sinceCommit++
+		}
 		if le := (*lineError)(nil); errors.As(err, &le) {
-			rep.Rows++
-			rep.Rejected++
-			addErrs(RowError{Row: row, Column: l.columnName(le.Col), Reason: le.Reason})
+			if !replay {
+				rep.Rows++
+				rep.Rejected++
+				addErrs(&rep, RowError{Row: row, Column: l.columnName(le.Col), Reason: le.Reason})
+			}
 			continue
 		}
 		if err != nil {
@@ -349,8 +412,10 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 		if blank(cells) {
 			continue
 		}
-		rep.Rows++
-		if rep.Rows%1024 == 0 {
+		if !replay {
+			rep.Rows++
+		}
+		if row%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return rep, err
 			}
@@ -373,22 +438,36 @@ func (im *Importer) run(ctx context.Context, src source, format, encoding string
 				seenID[key] = row
 			}
 		}
-		if len(errs) > 0 {
-			rep.Rejected++
-			addErrs(errs...)
+		if replay {
 			continue
 		}
-		batch = append(batch, pending{row: row, rec: rec})
-		if len(batch) >= opts.BatchSize {
-			if err := flush(); err != nil {
+		if len(errs) > 0 {
+			rep.Rejected++
+			addErrs(&rep, errs...)
+		} else {
+			batch = append(batch, pending{row: row, rec: rec})
+		}
+		// With a journal, progress is also committed through long stretches of refused rows.
+		if len(batch) >= opts.BatchSize || (opts.Journal != nil && sinceCommit >= opts.BatchSize) {
+			if err := flush(false); err != nil {
 				return rep, err
 			}
 		}
 	}
-	err := flush()
+	err := flush(true)
 	// Database refusals arrive a batch late; keep the list in row order.
 	slices.SortStableFunc(rep.Errors, func(a, b RowError) int { return cmp.Compare(a.Row, b.Row) })
 	return rep, err
+}
+
+// progressOf is r as a journal's progress, every row up to lastRow accounted for.
+func progressOf(r Report, lastRow int) storage.ImportProgress {
+	p := storage.ImportProgress{LastRow: lastRow, Rows: r.Rows, Inserted: r.Inserted, Updated: r.Updated,
+		Unchanged: r.Unchanged, Rejected: r.Rejected, ErrorsOmitted: r.ErrorsOmitted}
+	for _, e := range r.Errors {
+		p.Errors = append(p.Errors, storage.ImportRowError{Row: e.Row, Column: e.Column, Reason: e.Reason})
+	}
+	return p
 }
 
 // dbRowError explains a record the database refused.

@@ -75,6 +75,17 @@ func (m *memberIn) keeps() bool { return m.keep != KeepFields{} }
 // UpsertMembers stores roster records keyed by member number; see the contract at the top
 // of this file.
 func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertOutcome, error) {
+	out, err := db.upsertMembers(ctx, recs, nil)
+	if err != nil {
+		return nil, fmt.Errorf("upsert members: %w", err)
+	}
+	return out, nil
+}
+
+// upsertMembers is UpsertMembers with, when then is set, more work in the batch's
+// transaction: then sees the outcomes and its error rolls the whole batch back. then runs
+// (in a transaction) even when no record is valid, and again when the transaction is retried.
+func (db *DB) upsertMembers(ctx context.Context, recs []MemberRecord, then func(tx *sqlx.Tx, out []UpsertOutcome) error) ([]UpsertOutcome, error) {
 	base := make([]UpsertOutcome, len(recs))
 	valid := make([]*memberIn, 0, len(recs))
 	idOwner := make(map[string]string, len(recs)) // id hash → first member number giving it
@@ -93,7 +104,7 @@ func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertO
 		idOwner[m.idHash] = m.no
 		valid = append(valid, m)
 	}
-	if len(valid) == 0 {
+	if len(valid) == 0 && then == nil {
 		return base, nil
 	}
 	chunks := distinctChunks(valid)
@@ -107,10 +118,13 @@ func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertO
 				return err
 			}
 		}
+		if then != nil {
+			return then(tx, out)
+		}
 		return nil
 	}
 	var err error
-	if db.mysql() {
+	if db.mysql() && len(valid) > 0 {
 		err = db.withNamedLock(ctx, upsertLockName, upsertLockWait, func(conn *sqlx.Conn) error {
 			return inTxOn(ctx, conn, run)
 		})
@@ -118,7 +132,7 @@ func (db *DB) UpsertMembers(ctx context.Context, recs []MemberRecord) ([]UpsertO
 		err = db.withImportCache(ctx, func() error { return db.inTx(ctx, run) })
 	}
 	if err != nil {
-		return nil, fmt.Errorf("upsert members: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

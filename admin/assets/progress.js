@@ -1,17 +1,25 @@
-// Live delivery progress on a notice's page: polls GET /api/v1/notices/{id} (the session
-// cookie authenticates it) every 5 s and updates the figures; reloads once sending ends.
+// Live progress: polls the JSON at the box's data-poll (the session cookie authenticates it)
+// every data-every ms (5 s by default) and copies the figures of the object named by
+// data-field ("delivery" by default) into the box's [data-k] elements (a <progress> gets its
+// value); reloads the page once the status is no longer one of data-while ("sending" by
+// default). Used by a notice's delivery and by a roster import.
 (function () {
   var box = document.getElementById("progress");
   if (!box || !box.dataset.poll) return;
+  var field = box.dataset.field || "delivery";
+  var live = (box.dataset.while || "sending").split(" ");
+  var every = parseInt(box.dataset.every, 10) || 5000;
   var tick = function () {
     fetch(box.dataset.poll, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (n) {
-      var d = n.delivery || {};
+      var d = n[field] || {};
       box.querySelectorAll("[data-k]").forEach(function (el) {
-        if (d[el.dataset.k] !== undefined) el.textContent = d[el.dataset.k];
+        var v = d[el.dataset.k];
+        if (v === undefined) return;
+        if (el.tagName === "PROGRESS") el.value = v; else el.textContent = v;
       });
-      if (n.status !== "sending") { location.reload(); return; }
-      setTimeout(tick, 5000);
-    }).catch(function () { setTimeout(tick, 15000); });
+      if (live.indexOf(n.status) < 0) { location.reload(); return; }
+      setTimeout(tick, every);
+    }).catch(function () { setTimeout(tick, every * 3); });
   };
-  setTimeout(tick, 5000);
+  setTimeout(tick, every);
 })();

@@ -1,0 +1,32 @@
+CREATE TABLE roster_imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    status TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows_total INTEGER NOT NULL,
+    accepted INTEGER NOT NULL,
+    last_row INTEGER NOT NULL DEFAULT 0,
+    rows_done INTEGER NOT NULL DEFAULT 0,
+    inserted INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    errors_omitted INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    queued_by TEXT NOT NULL DEFAULT '',
+    request_id TEXT NOT NULL DEFAULT '',
+    client_addr TEXT NOT NULL DEFAULT '',
+    lease_owner TEXT NOT NULL DEFAULT '',
+    lease_until DATETIME NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL,
+    expires_at DATETIME NULL,
+    started_at DATETIME NULL,
+    updated_at DATETIME NOT NULL,
+    finished_at DATETIME NULL
+);
+CREATE INDEX ix_roster_imports_status ON roster_imports (status, lease_until);
+CREATE INDEX ix_roster_imports_expires ON roster_imports (expires_at);
