@@ -372,7 +372,7 @@ func TestConsoleRosterKeywordsStatus(t *testing.T) {
 	}
 
 	// Roster: check, then import the same file.
-	code, _, body = b.upload("/admin/roster", "名册.csv", []byte(rosterCSV+"R3,周九,110101199003071231,甲镇工会\n"))
+	code, _, body = b.upload("/admin/roster", nil, "名册.csv", []byte(rosterCSV+"R3,周九,110101199003071231,甲镇工会\n"))
 	if code != 200 || !strings.Contains(body, "校验结果") || !strings.Contains(body, "身份证号") || !strings.Contains(body, "确认导入 2 行") || !strings.Contains(body, "<td>4</td><td>身份证号</td>") {
 		t.Fatalf("dry run: %d %s", code, body)
 	}

@@ -1,12 +1,10 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -197,26 +195,6 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 		form.Set("csrf", b.csrf)
 	}
 	return b.do("POST", path, form, nil)
-}
-
-// upload posts a console form with one file (field "file") and the form token.
-func (b *browser) upload(path, name string, data []byte) (int, string, string) {
-	b.e.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("csrf", b.csrf)
-	fw, _ := mw.CreateFormFile("file", name)
-	fw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest("POST", b.e.srv.URL+path, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(raw)
 }
 
 // login logs in and reports the status and body of the answer.

@@ -84,7 +84,7 @@ func TestRosterImportJobSurvivesRestart(t *testing.T) {
 			e.srv = serveConsole(t, admin.Deps{DB: db, KV: store, RosterJobs: jobsA})
 			b := e.browser()
 			b.mustLogin("chief")
-			code, _, body := b.upload("/admin/roster", "全县名册.csv", file.Bytes())
+			code, _, body := b.upload("/admin/roster", nil, "全县名册.csv", file.Bytes())
 			if code != http.StatusOK || !strings.Contains(body, fmt.Sprintf("确认导入 %d 行", rows)) {
 				t.Fatalf("dry run: %d %.2000s", code, body)
 			}
