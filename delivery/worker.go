@@ -75,6 +75,7 @@ type Options struct {
 	Concurrency int           // sends at once per lane; default 16
 	Lease       time.Duration // how long a claim is ours; default 30 s (keep under WeChat's 10-minute template de-duplication)
 	Poll        time.Duration // pause when nothing is due; default 250 ms
+	IdlePoll    time.Duration // the pause grows, doubling, up to this while nothing keeps being due; default 8 × Poll
 	MaxAttempts int           // transient failures before giving up; default 8
 	BackoffBase time.Duration // first retry delay; default 2 s, doubling
 	BackoffMax  time.Duration // longest retry delay; default 15 min
@@ -121,6 +122,7 @@ func New(d Deps, o Options) *Worker {
 	def(&o.MaxAttempts, 8)
 	defd(&o.Lease, 30*time.Second)
 	defd(&o.Poll, 250*time.Millisecond)
+	defd(&o.IdlePoll, 8*o.Poll)
 	defd(&o.BackoffBase, 2*time.Second)
 	defd(&o.BackoffMax, 15*time.Minute)
 	defd(&o.StatsEvery, 10*time.Second)
@@ -187,19 +189,40 @@ func (w *Worker) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// backoff is a loop's pause between empty rounds: Poll after work, doubling
+// up to IdlePoll while rounds keep finding nothing. An idle replica's lanes
+// then poll the outbox a few times a second in all instead of sixteen (each
+// poll a transaction on the shared database), at the cost of at most
+// IdlePoll before a message enqueued into a quiet outbox goes out.
+type backoff struct {
+	base, max, cur time.Duration
+}
+
+// next is the pause after an empty round.
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.base
+	} else {
+		b.cur = min(2*b.cur, b.max)
+	}
+	return b.cur
+}
+
+// reset starts over after a round that found work.
+func (b *backoff) reset() { b.cur = 0 }
+
 func (w *Worker) personalLoop(ctx context.Context) {
+	idle := backoff{base: w.o.Poll, max: w.o.IdlePoll}
 	for ctx.Err() == nil {
 		n, err := w.personalRound(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				w.log.ErrorContext(ctx, "delivery round", "err", err)
-			}
-			w.sleep(ctx, w.o.Poll)
+		if err != nil && ctx.Err() == nil {
+			w.log.ErrorContext(ctx, "delivery round", "err", err)
+		}
+		if n > 0 && err == nil {
+			idle.reset()
 			continue
 		}
-		if n == 0 {
-			w.sleep(ctx, w.o.Poll)
-		}
+		w.sleep(ctx, idle.next())
 	}
 }
 
@@ -410,14 +433,17 @@ func (w *Worker) backoff(attempt int) time.Duration {
 // ---- mass sending ----
 
 func (w *Worker) massLoop(ctx context.Context) {
+	idle := backoff{base: w.o.Poll, max: w.o.IdlePoll}
 	for ctx.Err() == nil {
 		n, err := w.massRound(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.log.ErrorContext(ctx, "mass round", "err", err)
 		}
-		if n == 0 || err != nil {
-			w.sleep(ctx, w.o.Poll)
+		if n > 0 && err == nil {
+			idle.reset()
+			continue
 		}
+		w.sleep(ctx, idle.next())
 	}
 }
 
