@@ -22,7 +22,7 @@ func loadCases(tb testing.TB, path string) []EvalCase {
 }
 
 // Floors for testdata/eval.tsv. They sit at what the matcher reaches
-// (top-1 110/115, top-3 114/115, confident precision 1.0, rejection 11/12)
+// (top-1 110/115, top-3 114/115, confident precision 99/99, rejection 11/12)
 // less about one line, so an edit that loses more fails the suite.
 const (
 	floorTop1         = 0.95
@@ -66,6 +66,8 @@ func TestBlindSet(t *testing.T) {
 	check(t, "blind top-1 accuracy", r.Top1Accuracy(), blindFloorTop1)
 	check(t, "blind top-3 accuracy", r.Top3Accuracy(), blindFloorTop3)
 	check(t, "blind confident precision", r.ConfidentPrecision(), blindFloorConfPrec)
+	check(t, "blind direct", r.DirectRate(), blindFloorDirect)
+	checkAtMost(t, "blind wrong", r.WrongRate(), blindCeilWrong)
 }
 
 // The chosen scoring (best phrasing mixed with the whole entry and its
@@ -174,46 +176,77 @@ func logMisses(t *testing.T, r Report) {
 	t.Log(b.String())
 }
 
-// Blind-set floors: the one run, made after tuning had finished, reached top-1
-// 50/55 = 0.909, top-3 54/55 = 0.982, confident precision 31/31. With the
-// issue-8 thresholds (Confident from 0.20 with a 0.10 margin) it answers 37 of
-// 55 directly and 2 of 60 wrongly (39 confident, 37 right); floors are those
-// figures less about two points. Do not tune the matcher on its misses.
+// Blind-set floors: the one run after the first tuning reached top-1 50/55,
+// top-3 54/55, confident precision 31/31. Issue 8's second round (scored once,
+// after its tuning had stopped): direct 41/55, wrong 1/60, top-1 52/55, top-3
+// 53/55, confident precision 41/42; floors are those figures less about two
+// lines. Do not tune the matcher on its misses.
 const (
-	blindFloorTop1     = 0.89
-	blindFloorTop3     = 0.96
-	blindFloorConfPrec = 0.92
+	blindFloorTop1     = 0.91
+	blindFloorTop3     = 0.94
+	blindFloorConfPrec = 0.93
+	blindFloorDirect   = 0.71
+	blindCeilWrong     = 0.034
 )
 
 // TestColloquialSet scores testdata/colloquial.tsv, the spoken, dialect and
 // misspelt phrasings the lexicon was built against (so: a tuning set).
-// Reached: direct 154/165, wrong 0/175, top-1 161/165.
+// Reached: direct 159/165, wrong 1/175, top-1 161/165.
 func TestColloquialSet(t *testing.T) {
-	seed := mustSeed(t)
-	cases := loadCases(t, "testdata/colloquial.tsv")
-	checkHeldOut(t, seed, cases)
-	r := Evaluate(NewIndex(seed), cases)
-	t.Log(r)
-	logMisses(t, r)
-	check(t, "colloquial direct", r.DirectRate(), 0.93)
+	r := scoreSet(t, "testdata/colloquial.tsv", true)
+	check(t, "colloquial direct", r.DirectRate(), 0.95)
 	check(t, "colloquial top-1", r.Top1Accuracy(), 0.96)
-	checkAtMost(t, "colloquial wrong", r.WrongRate(), 0.01)
+	checkAtMost(t, "colloquial wrong", r.WrongRate(), 0.012)
+}
+
+// TestDevSet scores testdata/dev.tsv, issue 8's second-round tuning set (six
+// or more colloquial phrasings per entry). Reached: direct 313/333, wrong
+// 3/345, top-1 329/333.
+func TestDevSet(t *testing.T) {
+	r := scoreSet(t, "testdata/dev.tsv", true)
+	check(t, "dev direct", r.DirectRate(), 0.93)
+	check(t, "dev top-1", r.Top1Accuracy(), 0.98)
+	checkAtMost(t, "dev wrong", r.WrongRate(), 0.012)
 }
 
 // TestHeldOutSet scores testdata/heldout.tsv, written with colloquial.tsv
-// before the lexicon and threshold work and scored once at the end (issue 8:
-// 90/110 direct, 1/120 wrong, top-1 104/110). The floors sit about two lines
-// under that, and at the issue's 2 % for wrong answers. Its misses are not
-// logged on purpose: do not tune on them; write new lines into colloquial.tsv.
+// before the lexicon and threshold work. Scored once at the end of each
+// round: 90/110 direct and 1/120 wrong after the first, 93/110 direct, 2/120
+// wrong, top-1 107/110 after the second. The floors sit about two lines under
+// that and at the issue's 2 % for wrong answers. Its misses are not logged on
+// purpose: do not tune on them; write new lines into dev.tsv.
 func TestHeldOutSet(t *testing.T) {
+	r := scoreSet(t, "testdata/heldout.tsv", false)
+	check(t, "held-out direct", r.DirectRate(), 0.83)
+	check(t, "held-out top-1", r.Top1Accuracy(), 0.95)
+	checkAtMost(t, "held-out wrong", r.WrongRate(), 0.02)
+}
+
+// TestUnseenSet scores testdata/unseen.tsv, a second held-out set written at
+// the start of issue 8's second round, before any of its changes, and scored
+// once at the end: direct 87/110, wrong 3/120, top-1 104/110 (the matcher
+// before that round: 85/110 direct, 1/120 wrong). Floors about two lines
+// under; wrong may not pass 3 lines. Misses not logged: do not tune on them.
+func TestUnseenSet(t *testing.T) {
+	r := scoreSet(t, "testdata/unseen.tsv", false)
+	check(t, "unseen direct", r.DirectRate(), 0.77)
+	check(t, "unseen top-1", r.Top1Accuracy(), 0.92)
+	checkAtMost(t, "unseen wrong", r.WrongRate(), 0.026)
+}
+
+// scoreSet checks an evaluation file against the seed and scores it; the
+// misses of tuning sets are logged, those of held-out sets are not.
+func scoreSet(t *testing.T, path string, logMissed bool) Report {
+	t.Helper()
 	seed := mustSeed(t)
-	cases := loadCases(t, "testdata/heldout.tsv")
+	cases := loadCases(t, path)
 	checkHeldOut(t, seed, cases)
 	r := Evaluate(NewIndex(seed), cases)
 	t.Log(r)
-	check(t, "held-out direct", r.DirectRate(), 0.80)
-	check(t, "held-out top-1", r.Top1Accuracy(), 0.92)
-	checkAtMost(t, "held-out wrong", r.WrongRate(), 0.02)
+	if logMissed {
+		logMisses(t, r)
+	}
+	return r
 }
 
 func checkAtMost(t *testing.T, what string, got, ceiling float64) {

@@ -62,6 +62,9 @@ func TestMatchLevels(t *testing.T) {
 		{"12351是什么电话", Confident, 29},
 		{"老板拖欠工资怎么办", Confident, 23},
 		{"今天天气怎么样", None, 0},
+		// only question words: a list, never a direct answer
+		{"这个怎么弄啊", Middling, 0},
+		{"多少钱", Middling, 0},
 		{"你好", None, 0},
 		{"", None, 0},
 	}

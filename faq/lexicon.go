@@ -16,9 +16,10 @@ var lexiconTSV string
 type lexicon struct {
 	groups map[string]map[string][]string
 	tails  []string
+	vague  []string // words that name no topic (see vagueOnly)
 }
 
-var lexiconPasses = map[string]bool{"typo": true, "word": true, "synonym": true, "phrase": true, "filler": true, "tail": true}
+var lexiconPasses = map[string]bool{"typo": true, "word": true, "synonym": true, "phrase": true, "filler": true, "tail": true, "vague": true}
 
 // parseLexicon reads lines of pass<TAB>canonical<TAB>variant|variant|…;
 // blank lines and # comments are skipped.
@@ -40,8 +41,12 @@ func parseLexicon(text string) (lexicon, error) {
 				variants = append(variants, v)
 			}
 		}
-		if pass == "tail" {
+		switch pass {
+		case "tail":
 			lx.tails = append(lx.tails, variants...)
+			continue
+		case "vague":
+			lx.vague = append(lx.vague, variants...)
 			continue
 		}
 		if canon == "" && pass != "filler" {

@@ -126,7 +126,14 @@ var (
 	firstPass   = newReplacer(append(pairsFrom(lex.groups["typo"]), pairsFrom(lex.groups["word"])...))
 	synonymPass = newReplacer(append(pairsFrom(lex.groups["synonym"]), pairsFrom(lex.groups["filler"])...))
 	phrasePass  = newReplacer(pairsFrom(lex.groups["phrase"]))
+	vaguePass   = newReplacer(pairsFrom(map[string][]string{"": lex.vague}))
 )
+
+// vagueOnly reports whether a normalized query is made only of the
+// lexicon's vague words (question words, pronouns, generic verbs).
+func vagueOnly(norm string) bool {
+	return norm != "" && vaguePass.Replace(norm) == ""
+}
 
 // tradToSimp maps traditional characters that are common in union questions
 // to their simplified forms. It is not a full converter: members in the
