@@ -92,78 +92,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	e.officer("victim", []auth.Role{auth.RoleViewer}, 0)
 	base := e.srv.URL
 
-	shots := os.Getenv("UNIONBOT_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(path),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-	)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
-	defer cancelT()
-
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	// shot saves the current page at both widths, the whole page long.
-	shot := func(name string) {
-		t.Helper()
-		for _, size := range [][2]int64{{390, 844}, {1366, 768}} {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Sleep(50*time.Millisecond)); err != nil {
-				t.Fatalf("viewport %v: %v", size, err)
-			}
-			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatalf("screenshot %s: %v", name, err)
-			}
-			if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%s-%d.png", name, size[0])), png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			// No page may be wider than the screen (horizontal scrolling of the page itself).
-			wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if wide {
-				t.Errorf("%s at %d px: the page is wider than the screen", name, size[0])
-			}
-		}
-	}
-	login := func(user, pass string) {
-		t.Helper()
-		do("login as "+user,
-			chromedp.Navigate(base+"/admin/login"),
-			chromedp.WaitVisible(chromedp.CSS("#username")),
-			chromedp.SetValue(chromedp.CSS("#username"), user),
-			chromedp.SetValue(chromedp.CSS("#password"), pass),
-			chromedp.Click(chromedp.CSS("#login-submit")),
-		)
-	}
+	ch := newChrome(t, path, base)
+	ctx, do, text, shot, login := ch.ctx, ch.do, ch.text, ch.shot, ch.login
 
 	do("start", chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
 	shot("login")
@@ -356,6 +286,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("clerk own member", chromedp.Navigate(base+"/admin/members/A2"), chromedp.WaitVisible(chromedp.CSS("#binding-state")))
 	do("clerk logout", chromedp.Click(chromedp.CSS(`button.linkbtn`)), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
 
+	// A reviewer handles a mutual-aid claim (claims_browser_test.go).
+	claimsInBrowser(t, e, ch)
+
 	// Throttling: the tenth failure locks logins and says why (here the address reaches its
 	// limit first: the wrong password above came from the same browser).
 	for i := range 10 {
@@ -368,5 +301,102 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("throttle message: %q", got)
 	}
 	shot("login-throttled")
-	t.Logf("screenshots in %s", shots)
+	t.Logf("screenshots in %s", ch.shots)
+}
+
+// chrome is one headless Chromium for a browser test, on a console at base, with helpers
+// that fail the test: do runs steps, text reads an element, shot saves the page at 390 px
+// and 1366 px into $UNIONBOT_SCREENSHOTS (a temporary folder when unset), login signs in.
+type chrome struct {
+	t           *testing.T
+	ctx         context.Context
+	base, shots string
+}
+
+func newChrome(t *testing.T, path, base string) *chrome {
+	t.Helper()
+	shots := os.Getenv("UNIONBOT_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return &chrome{t: t, ctx: ctx, base: base, shots: shots}
+}
+
+func (c *chrome) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, steps...); err != nil {
+		c.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (c *chrome) text(sel string) string {
+	c.t.Helper()
+	s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		c.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// shot saves the current page at both widths, the whole page long, and fails the test when
+// the page is wider than the screen (horizontal scrolling of the page itself).
+func (c *chrome) shot(name string) {
+	c.t.Helper()
+	c.capture(name, chromedp.FullScreenshot(100))
+}
+
+// view saves what the screen shows at both widths (an overlay over a long page).
+func (c *chrome) view(name string) {
+	c.t.Helper()
+	c.capture(name, chromedp.CaptureScreenshot())
+}
+
+func (c *chrome) capture(name string, grab chromedp.Action[[]byte]) {
+	c.t.Helper()
+	for _, size := range [][2]int64{{390, 844}, {1366, 768}} {
+		if err := chromedp.Do(c.ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Sleep(50*time.Millisecond)); err != nil {
+			c.t.Fatalf("viewport %v: %v", size, err)
+		}
+		png, err := chromedp.Run(c.ctx, grab)
+		if err != nil {
+			c.t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(c.shots, fmt.Sprintf("%s-%d.png", name, size[0])), png, 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+		wide, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if wide {
+			c.t.Errorf("%s at %d px: the page is wider than the screen", name, size[0])
+		}
+	}
+}
+
+func (c *chrome) login(user, pass string) {
+	c.t.Helper()
+	c.do("login as "+user,
+		chromedp.Navigate(c.base+"/admin/login"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SetValue(chromedp.CSS("#username"), user),
+		chromedp.SetValue(chromedp.CSS("#password"), pass),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+	)
 }

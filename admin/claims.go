@@ -190,16 +190,21 @@ func (s *Server) claimFor(r *http.Request, p auth.Principal, act auth.Action) (s
 // claimQuery is the parsed filter of the queue (console and API).
 type claimQuery struct {
 	Status, Unit, Plan, Year, Cursor string
+	Order                            string // "" or "newest": newest first; "oldest": waiting longest first
 }
 
 func claimQueryOf(r *http.Request) claimQuery {
 	q := r.URL.Query()
-	return claimQuery{Status: q.Get("status"), Unit: strings.TrimSpace(q.Get("unit")), Plan: q.Get("plan"), Year: q.Get("year"), Cursor: q.Get("cursor")}
+	return claimQuery{Status: q.Get("status"), Unit: strings.TrimSpace(q.Get("unit")), Plan: q.Get("plan"), Year: q.Get("year"), Cursor: q.Get("cursor"),
+		Order: q.Get("order")}
 }
 
 // listClaims runs the queue within p's unit; next is the cursor of the following page.
 func (s *Server) listClaims(ctx context.Context, p auth.Principal, q claimQuery, limit int) ([]storage.Claim, string, error) {
-	f := storage.ClaimFilter{Limit: limit}
+	f := storage.ClaimFilter{Limit: limit, Oldest: q.Order == "oldest"}
+	if q.Order != "" && q.Order != "oldest" && q.Order != "newest" {
+		return nil, "", userErr(http.StatusBadRequest, "bad_order", "order 应为 newest 或 oldest。")
+	}
 	if q.Status != "" {
 		if f.Status = claims.Status(q.Status); !f.Status.Valid() {
 			return nil, "", userErr(http.StatusBadRequest, "bad_status", "status 不是有效的申请状态。")
@@ -303,27 +308,32 @@ func (s *Server) apiClaimTransition(w http.ResponseWriter, r *http.Request, p au
 		s.fail(w, r, err)
 		return
 	}
-	if !body.To.Valid() || body.To == claims.Submitted {
-		s.fail(w, r, userErr(http.StatusBadRequest, "bad_status", "to 不是可以设置的申请状态。"))
-		return
-	}
-	if body.Version <= 0 {
-		s.fail(w, r, userErr(http.StatusBadRequest, "version_required", "请提供申请当前的 version。"))
-		return
-	}
-	c, err = s.db.TransitionClaim(r.Context(), c.Number, storage.TransitionRequest{
-		To: body.To, Version: body.Version, Role: roleFor(p, c.Status, body.To),
-		Details: claims.Details{Amount: body.Amount, Reason: body.Reason, Missing: body.Missing, PaymentRef: body.PaymentRef},
-	}, s.auditFor(r, p))
+	c, err = s.transitionClaim(r, p, c, body.To, body.Version,
+		claims.Details{Amount: body.Amount, Reason: body.Reason, Missing: body.Missing, PaymentRef: body.PaymentRef})
 	if err != nil {
-		s.fail(w, r, claimErr(err))
-		return
-	}
-	if c, err = s.db.ClaimByNumber(r.Context(), c.Number); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	web.JSON(w, http.StatusOK, viewClaim(c, p, true))
+}
+
+// transitionClaim moves c (already authorized for TransitionClaims) to to as p, the same
+// call for the API and the console: the role comes from claimRoles, the version is the one
+// the asker saw, and the answer is the claim as it now is. Errors are claimErr's.
+func (s *Server) transitionClaim(r *http.Request, p auth.Principal, c storage.Claim, to claims.Status, version int, d claims.Details) (storage.Claim, error) {
+	if !to.Valid() || to == claims.Submitted {
+		return storage.Claim{}, userErr(http.StatusBadRequest, "bad_status", "to 不是可以设置的申请状态。")
+	}
+	if version <= 0 {
+		return storage.Claim{}, userErr(http.StatusBadRequest, "version_required", "请提供申请当前的 version。")
+	}
+	c, err := s.db.TransitionClaim(r.Context(), c.Number, storage.TransitionRequest{
+		To: to, Version: version, Role: roleFor(p, c.Status, to), Details: d,
+	}, s.auditFor(r, p))
+	if err != nil {
+		return storage.Claim{}, claimErr(err)
+	}
+	return s.db.ClaimByNumber(r.Context(), c.Number)
 }
 
 // rulesView is GET/PUT /api/v1/claim-rules. Example is true until an admin saves the

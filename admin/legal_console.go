@@ -6,7 +6,6 @@ package admin
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"unionbot/admin/auth"
@@ -50,13 +49,7 @@ func (s *Server) handleLegalCases(w http.ResponseWriter, r *http.Request, p auth
 		Mine: q.Get("assignee") == "me", Types: append(append([]legalaid.Type{}, legalaid.Types...), legalaid.Crisis),
 		Statuses: legalaid.Statuses}
 	if next != "" {
-		v := url.Values{"cursor": {next}}
-		for _, k := range []string{"status", "type", "urgent", "assignee"} {
-			if q.Get(k) != "" {
-				v.Set(k, q.Get(k))
-			}
-		}
-		d.Next = v.Encode()
+		d.Next = pageQuery(q, next, "status", "type", "urgent", "assignee")
 	}
 	now := s.now()
 	for _, c := range cs {

@@ -63,7 +63,18 @@ var funcs = template.FuncMap{
 	"sub":         func(a, b int) int { return a - b },
 	"add":         func(a, b int) int { return a + b },
 	"actionLabel": actionLabel,
-	"fen":         func(f claims.Fen) string { return parse.FormatFen(int64(f)) },
+	// fen shows an amount of money (claims.Fen or *claims.Fen) as 3,500.00; nil is "—".
+	"fen": func(v any) string {
+		switch f := v.(type) {
+		case claims.Fen:
+			return parse.FormatFen(int64(f))
+		case *claims.Fen:
+			if f != nil {
+				return parse.FormatFen(int64(*f))
+			}
+		}
+		return "—"
+	},
 	"payOutcome":  paymentOutcomeLabel,
 	"crisisLabel": legalaid.CrisisLabel,
 }
@@ -113,6 +124,7 @@ func nav(p auth.Principal, path string) []navItem {
 	}{
 		{"/admin/", "概览", auth.ViewDashboard},
 		{"/admin/members", "会员", auth.ReadMembers},
+		{"/admin/claims", "互助金", auth.ReadClaims},
 		{"/admin/notices", "通知活动", auth.ReadNotices},
 		{"/admin/payments", "互助金发放", auth.ViewPayments},
 		{"/admin/stats", "互助金统计", auth.ReadClaimStats},

@@ -147,6 +147,12 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("POST /admin/premiums/import", (*Server).handleImportPremiums)
 	page("GET /admin/stats", (*Server).handleStats)
 	page("GET /admin/stats/public", (*Server).handlePublicList)
+	page("GET /admin/claims", (*Server).handleClaims)
+	page("GET /admin/claims/{number}", (*Server).handleClaim)
+	page("POST /admin/claims/{number}/transitions", (*Server).handleClaimTransition)
+	page("GET /admin/claims/{number}/photos/{id}", (*Server).handleClaimPhoto)
+	page("GET /admin/claim-rules", (*Server).handleClaimRules)
+	page("POST /admin/claim-rules", (*Server).handleSaveClaimRules)
 	mux.Handle("/admin/", s.protect(s.console(func(s *Server, w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 		s.fail(w, r, errNotFound)
 	})))

@@ -716,11 +716,15 @@ type ClaimFilter struct {
 	Plan     claims.Plan
 	Year     int // submitted in this calendar year (China time)
 	MemberID int64
-	Before   int64 // cursor: only claims with a smaller id (the list is newest first)
-	Limit    int   // 50 when <= 0, at most 500
+	// Oldest lists the claims waiting longest first (oldest submitted first) instead of
+	// newest first.
+	Oldest bool
+	Before int64 // cursor: only claims after this id in the list's order
+	Limit  int   // 50 when <= 0, at most 500
 }
 
-// ListClaims returns claims newest first and the cursor of the next page (0 when none).
+// ListClaims returns claims newest first (oldest first with f.Oldest) and the cursor of the
+// next page (0 when none).
 func (db *DB) ListClaims(ctx context.Context, f ClaimFilter) ([]Claim, int64, error) {
 	var where []string
 	var args []any
@@ -741,7 +745,9 @@ func (db *DB) ListClaims(ctx context.Context, f ClaimFilter) ([]Claim, int64, er
 	if f.MemberID != 0 {
 		add(`c.member_id = ?`, f.MemberID)
 	}
-	if f.Before > 0 {
+	if f.Before > 0 && f.Oldest {
+		add(`c.id > ?`, f.Before)
+	} else if f.Before > 0 {
 		add(`c.id < ?`, f.Before)
 	}
 	limit := f.Limit
@@ -753,7 +759,11 @@ func (db *DB) ListClaims(ctx context.Context, f ClaimFilter) ([]Claim, int64, er
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY c.id DESC LIMIT ?`
+	if f.Oldest {
+		q += ` ORDER BY c.id LIMIT ?`
+	} else {
+		q += ` ORDER BY c.id DESC LIMIT ?`
+	}
 	args = append(args, limit+1)
 	var rows []claimRow
 	if err := db.r.SelectContext(ctx, &rows, q, args...); err != nil {
