@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -213,9 +212,7 @@ func TestClaimsConsole(t *testing.T) {
 
 	// Photos: this claim's only, with the headers a sensitive image needs.
 	ids := c.attachmentIDs(a)
-	resp := rev.raw(fmt.Sprintf("/admin/claims/%s/photos/%d", a, ids[1]))
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, got := rev.fetch(fmt.Sprintf("/admin/claims/%s/photos/%d", a, ids[1]))
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || resp.Header.Get("Cache-Control") != "private, no-store" ||
 		resp.Header.Get("X-Content-Type-Options") != "nosniff" || !bytes.Equal(got, photoPNG(t, 6, 8, color.RGBA{30, 160, 30, 255})) {
 		t.Errorf("photo: %d %v", resp.StatusCode, resp.Header)
@@ -236,8 +233,7 @@ func TestClaimsConsole(t *testing.T) {
 		t.Errorf("unit A reviewer on unit B's photo: %d", code)
 	}
 	// A stored medium that is not an image is never rendered by the browser.
-	resp = rev.raw(fmt.Sprintf("/admin/claims/%s/photos/%d", b, idsB[0]))
-	resp.Body.Close()
+	resp, _ = rev.fetch(fmt.Sprintf("/admin/claims/%s/photos/%d", b, idsB[0]))
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" || resp.Header.Get("Content-Disposition") != "attachment" {
 		t.Errorf("non-image: %d %v", resp.StatusCode, resp.Header)
 	}
@@ -374,14 +370,4 @@ func TestClaimsConsole(t *testing.T) {
 	if es, _ := c.db.AuditLog(ctx, storage.AuditFilter{Action: "claim.view", Limit: 500}); len(es) == 0 || es[0].Actor != "officer:rev" {
 		t.Errorf("views are not audited: %+v", es)
 	}
-}
-
-// raw fetches a console path and returns the response (the caller closes its body).
-func (b *browser) raw(path string) *http.Response {
-	b.e.t.Helper()
-	resp, err := b.c.Get(b.e.srv.URL + path)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	return resp
 }

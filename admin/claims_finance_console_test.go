@@ -2,10 +2,8 @@ package admin_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -43,13 +41,7 @@ func (b *browser) upload(path string, fields url.Values, name string, data []byt
 // raw GETs path with the session and returns the status and the body bytes.
 func (b *browser) raw(path string) (int, []byte) {
 	b.e.t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), "GET", b.e.srv.URL+path, nil)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	resp, out := b.fetch(path)
 	return resp.StatusCode, out
 }
 

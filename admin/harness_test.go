@@ -185,6 +185,21 @@ func (b *browser) send(method, path string, body io.Reader, hdr http.Header) (in
 	return resp.StatusCode, resp.Header.Get("Location"), string(out)
 }
 
+// fetch GETs path with the session: the response (its body read and closed) and the body.
+func (b *browser) fetch(path string) (*http.Response, []byte) {
+	b.e.t.Helper()
+	resp, err := b.c.Get(b.e.srv.URL + path)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	return resp, out
+}
+
 // post sends a console form with the current form token.
 func (b *browser) post(path string, form url.Values) (int, string, string) {
 	b.e.t.Helper()
