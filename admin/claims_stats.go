@@ -39,6 +39,8 @@ type yearlyView struct {
 	UnitsWithClaims int            `json:"units_with_claims"`
 	// Summary is the sentence of the union's report.
 	Summary string `json:"summary"`
+	// Legal is the year's legal-aid figures (legal_stats.go).
+	Legal *legalYearlyView `json:"legal,omitempty"`
 }
 
 type publicEntryView struct {
@@ -125,7 +127,14 @@ func (s *Server) apiYearlyStats(w http.ResponseWriter, r *http.Request, p auth.P
 		s.writeYearlyXLSX(w, r, y, pub)
 		return
 	}
-	web.JSON(w, http.StatusOK, viewYearly(y))
+	legal, err := s.db.LegalYearly(r.Context(), year, statsUnit(p))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := viewYearly(y)
+	out.Legal = viewLegalYearly(legal)
+	web.JSON(w, http.StatusOK, out)
 }
 
 func viewYearly(y storage.Yearly) yearlyView {

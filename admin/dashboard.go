@@ -95,6 +95,15 @@ type dashboardPage struct {
 	YearChart, UnitChart    svgChart
 	UnitCount               int
 	BoundPercent            string
+	Legal                   *legalDashboard // for those who handle legal-aid cases
+}
+
+// legalDashboard is the dashboard's legal-aid card: this year's cases and satisfaction, the
+// open urgent ones, and the link to the yearly page.
+type legalDashboard struct {
+	Year, Cases, Ratings int
+	Average              string
+	Counts               storage.LegalQueueCounts
 }
 
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -126,5 +135,19 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, p auth.
 	}
 	pg.YearChart = yearChart(d.Years, pg.YearTotals)
 	pg.UnitChart = unitChart(d.Units, 15)
+	if auth.Can(p, auth.ReadLegalCases) {
+		year := s.now().In(shanghai).Year()
+		y, err := s.db.LegalYearly(r.Context(), year, unit)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		counts, err := s.db.LegalCounts(r.Context(), unit)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		pg.Legal = &legalDashboard{Year: year, Cases: y.Cases, Ratings: y.Ratings.Count, Average: averageText(y.Ratings), Counts: counts}
+	}
 	s.render(w, r, "dashboard", &pageData{Title: "概览", Data: pg})
 }

@@ -135,6 +135,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("POST /admin/unanswered/{id}/attach", (*Server).handleAttachUnanswered)
 	page("POST /admin/unanswered/{id}/faq", (*Server).handleCreateFromUnanswered)
 	page("GET /admin/legal", (*Server).handleLegalCases)
+	page("GET /admin/legal/stats", (*Server).handleLegalStats)
 	page("GET /admin/legal/{number}", (*Server).handleLegalCase)
 	page("POST /admin/legal/{number}/assign", (*Server).handleLegalAssign)
 	page("POST /admin/legal/{number}/transitions", (*Server).handleLegalTransition)

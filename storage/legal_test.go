@@ -52,6 +52,7 @@ func TestLegalStorage(t *testing.T) {
 		{"assign and notes", legalAssignAndNotes},
 		{"satisfaction", legalLegalSatisfaction},
 		{"crisis purge", legalCrisisPurge},
+		{"yearly figures", legalYearlyFigures},
 		{"crisis alerts", legalCrisisAlerts}, // last: its linked officers would be alerted by the others
 	}
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
@@ -747,5 +748,92 @@ func legalCrisisPurge(t *testing.T, f *legalFixture) {
 	// A second run finds nothing.
 	if got, err := f.db.PurgeCrisisTexts(ctx, keep, 0); err != nil || len(got) != 0 {
 		t.Fatalf("purged twice: %v %v", got, err)
+	}
+}
+
+// legalYearlyFigures: a year's cases by type, outcome and unit, and its ratings per officer
+// and month, for the county and for one unit. It runs in 2031, a year no other subtest
+// reaches.
+func legalYearlyFigures(t *testing.T, f *legalFixture) {
+	ctx := t.Context()
+	f.clock.Add(time.Date(2031, 1, 10, 10, 0, 0, 0, cst).Sub(f.clock.Now()))
+	if _, err := f.db.CreateOfficer(ctx, storage.NewOfficer{Username: f.o("lawyer"), DisplayName: "刘律师", PasswordHash: "x",
+		Roles: []string{"legal"}}, officerAudit); err != nil {
+		t.Fatal(err)
+	}
+	closeAs := func(number string, o legalaid.Outcome) {
+		t.Helper()
+		for _, s := range []storage.LegalTransition{{To: legalaid.Accepted}, {To: legalaid.Contacted}, {To: legalaid.InProgress},
+			{To: legalaid.Closed, Details: legalaid.Details{Outcome: o}}} {
+			s.Role = legalaid.RoleLegal
+			if _, err := f.db.TransitionLegalCase(ctx, number, s, officerAudit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	in := legalInput(f.o("oMember"))
+	in.MemberID = f.member.ID
+	member, _, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf("oMember"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = legalInput(f.o("oMigrant"))
+	in.Type = legalaid.LaborContract
+	migrant, _, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf("oMigrant"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := legalaid.Detect("我不想活了")
+	if _, _, err := f.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: f.o("oCrisis"), Signal: sig, Text: "我不想活了"}, memberAuditOf("oCrisis")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.AssignLegalCase(ctx, member.Number, f.o("lawyer"), 0, officerAudit); err != nil {
+		t.Fatal(err)
+	}
+	closeAs(member.Number, legalaid.Mediated)
+	if err := f.db.RateLegalCase(ctx, f.o("oMember"), member.Number, 5, memberAuditOf("oMember")); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(60 * 24 * time.Hour) // March
+	closeAs(migrant.Number, legalaid.Advised)
+	if err := f.db.RateLegalCase(ctx, f.o("oMigrant"), migrant.Number, 2, memberAuditOf("oMigrant")); err != nil {
+		t.Fatal(err)
+	}
+
+	y, err := f.db.LegalYearly(ctx, 2031, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := func(ts []storage.LegalTally) map[string]int {
+		m := map[string]int{}
+		for _, t := range ts {
+			if t.Count > 0 {
+				m[t.Label] = t.Count
+			}
+		}
+		return m
+	}
+	if y.Cases != 3 || y.Urgent != 1 || y.NonMember != 2 || y.Closed != 2 || len(y.ByType) != 7 || len(y.ByOutcome) != 6 {
+		t.Fatalf("yearly %+v", y)
+	}
+	if got := fmt.Sprint(tally(y.ByType), tally(y.ByOutcome), tally(y.ByUnit)); got !=
+		"map[劳动合同:1 拖欠工资:1 紧急求助:1] map[已咨询:1 未结案:1 调解成功:1] map[第1基层工会:1 非会员:2]" {
+		t.Fatalf("tallies %s", got)
+	}
+	if y.Ratings.Count != 2 || y.Ratings.Average() != 3.5 || y.ByMonth[0].Count != 1 || y.ByMonth[0].Sum != 5 ||
+		y.ByMonth[2].Count != 1 || y.ByMonth[2].Average() != 2 || y.ByMonth[1].Count != 0 || y.ByMonth[2].Label != "3月" {
+		t.Fatalf("ratings %+v by month %+v", y.Ratings, y.ByMonth)
+	}
+	if len(y.ByOfficer) != 2 || y.ByOfficer[0].Label != "未分派" || y.ByOfficer[0].Sum != 2 ||
+		y.ByOfficer[1].Label != "刘律师" || y.ByOfficer[1].Key != f.o("lawyer") || y.ByOfficer[1].Average() != 5 {
+		t.Fatalf("by officer %+v", y.ByOfficer)
+	}
+	// A unit's officer: only the unit's members' cases and ratings.
+	u, err := f.db.LegalYearly(ctx, 2031, f.member.UnitID)
+	if err != nil || u.Cases != 1 || u.NonMember != 0 || u.Ratings.Count != 1 || len(u.ByUnit) != 1 || len(u.ByOfficer) != 1 {
+		t.Fatalf("unit's yearly %+v %v", u, err)
+	}
+	if e, err := f.db.LegalYearly(ctx, 2032, 0); err != nil || e.Cases != 0 || e.Ratings.Count != 0 || len(e.ByMonth) != 12 {
+		t.Fatalf("empty year %+v %v", e, err)
 	}
 }
