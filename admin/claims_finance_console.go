@@ -294,13 +294,9 @@ func (s *Server) apiImportPremiums(w http.ResponseWriter, r *http.Request, p aut
 		s.fail(w, r, err)
 		return
 	}
-	dry := false
-	switch v := r.FormValue("dry_run"); v {
-	case "", "false", "0":
-	case "true", "1":
-		dry = true
-	default:
-		s.fail(w, r, userErr(http.StatusBadRequest, "bad_dry_run", "dry_run 应为 true 或 false。"))
+	dry, err := dryRunParam(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	rep, err := s.importPremiums(r, p, rows, dry)

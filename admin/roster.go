@@ -124,13 +124,9 @@ func (s *Server) apiRosterImport(w http.ResponseWriter, r *http.Request, p auth.
 		return
 	}
 	defer f.Close()
-	dry := false
-	switch v := r.FormValue("dry_run"); v {
-	case "", "false", "0":
-	case "true", "1":
-		dry = true
-	default:
-		s.fail(w, r, userErr(http.StatusBadRequest, "bad_dry_run", "dry_run 应为 true 或 false。"))
+	dry, err := dryRunParam(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	data, format, err := readRoster(f, hdr.Filename)
@@ -144,6 +140,17 @@ func (s *Server) apiRosterImport(w http.ResponseWriter, r *http.Request, p auth.
 		return
 	}
 	web.JSON(w, http.StatusOK, rosterResultOf(rep))
+}
+
+// dryRunParam reads an upload's dry_run field (absent: false).
+func dryRunParam(r *http.Request) (bool, error) {
+	switch r.FormValue("dry_run") {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, userErr(http.StatusBadRequest, "bad_dry_run", "dry_run 应为 true 或 false。")
 }
 
 // rosterJob is an import job in the API (GET /api/v1/roster/imports/{id}) and on its page.
