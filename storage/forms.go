@@ -62,3 +62,15 @@ func (db *DB) TakeOpenForm(ctx context.Context, openID string) (form string, ok 
 	}
 	return form, n == 1, nil
 }
+
+// HasDurableState reports, in one read, whether openID has a form draft or an
+// open-form note (bot.DurableProbe).
+func (db *DB) HasDurableState(ctx context.Context, openID string) (bool, error) {
+	var has bool
+	err := db.r.GetContext(ctx, &has, `SELECT EXISTS (SELECT 1 FROM form_drafts WHERE open_id = ?)
+        OR EXISTS (SELECT 1 FROM open_forms WHERE open_id = ?)`, openID, openID)
+	if err != nil {
+		return false, fmt.Errorf("durable state of %s: %w", openID, err)
+	}
+	return has, nil
+}

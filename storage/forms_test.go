@@ -42,3 +42,42 @@ func TestOpenForms(t *testing.T) {
 		}
 	})
 }
+
+func TestHasDurableState(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := t.Context()
+		at := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+		has := func(openID string) bool {
+			t.Helper()
+			ok, err := db.HasDurableState(ctx, openID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if has("oProbe") {
+			t.Fatal("a member with nothing has durable state")
+		}
+		if err := db.OpenForm(ctx, "oProbe", "bind", at); err != nil {
+			t.Fatal(err)
+		}
+		if !has("oProbe") || has("oOther") {
+			t.Fatal("an open-form note is not seen, or seen for another member")
+		}
+		if err := db.CloseForm(ctx, "oProbe"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SaveFormDraft(ctx, "oProbe", "claim", 2, map[string]string{"a": "b"}, at); err != nil {
+			t.Fatal(err)
+		}
+		if !has("oProbe") {
+			t.Fatal("a draft is not seen")
+		}
+		if err := db.DeleteFormDraft(ctx, "oProbe", "claim"); err != nil {
+			t.Fatal(err)
+		}
+		if has("oProbe") {
+			t.Fatal("durable state after the draft went")
+		}
+	})
+}
