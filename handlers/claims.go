@@ -412,7 +412,7 @@ func (c *Claims) summaryNote(ctx context.Context, s *bot.Session, d map[string]s
 	case est.Refusal != "":
 		return fmt.Sprintf(msgClaimEstimateRefused, est.Refusal.Text())
 	}
-	return fmt.Sprintf(msgClaimEstimate, est.Amount)
+	return fmt.Sprintf(msgClaimEstimate, parse.FormatMoney(int64(est.Amount)))
 }
 
 func (c *Claims) submit(ctx context.Context, s *bot.Session, d map[string]string) (bot.Reply, error) {
@@ -477,7 +477,11 @@ func (c *Claims) ProgressSection(ctx context.Context, openID string) (string, er
 	var b strings.Builder
 	b.WriteString("互助金申请：")
 	for _, cl := range cs {
-		fmt.Fprintf(&b, "\n· %s %s：%s（%s）", cl.Number, cl.Plan.Name(), cl.Status.Label(), shortDate(cl.UpdatedAt))
+		last := storage.ClaimHistory{To: cl.Status, Missing: cl.Missing, Reason: cl.Reason}
+		if cl.Status == claims.Approved || cl.Status == claims.Paid {
+			last.Amount = cl.ApprovedAmount
+		}
+		fmt.Fprintf(&b, "\n· %s %s：%s%s（%s）", cl.Number, cl.Plan.Name(), cl.Status.Label(), stepDetail(last), shortDate(cl.UpdatedAt))
 	}
 	b.WriteString("\n发送「进度 申请编号」查看详细进程。")
 	return b.String(), nil
@@ -530,15 +534,7 @@ func (c *Claims) handleProgressOf(ctx context.Context, s *bot.Session, in bot.In
 	var b strings.Builder
 	fmt.Fprintf(&b, "申请编号 %s（%s）\n当前状态：%s", cl.Number, cl.Plan.Name(), cl.Status.Label())
 	for _, h := range cl.History {
-		fmt.Fprintf(&b, "\n· %s %s", shortTime(h.At), h.To.Label())
-		switch {
-		case h.Amount > 0:
-			fmt.Fprintf(&b, "，核定 %s 元", h.Amount)
-		case h.Missing != "":
-			fmt.Fprintf(&b, "，需补充：%s", h.Missing)
-		case h.Reason != "":
-			fmt.Fprintf(&b, "，原因：%s", h.Reason)
-		}
+		fmt.Fprintf(&b, "\n· %s %s%s", shortTime(h.At), h.To.Label(), stepDetail(h))
 	}
 	switch cl.Status {
 	case claims.Submitted:
@@ -549,6 +545,20 @@ func (c *Claims) handleProgressOf(ctx context.Context, s *bot.Session, in bot.In
 		b.WriteString("\n\n请发送「更正银行卡」，填写正确的银行卡后将重新发放。")
 	}
 	return bot.Text(b.String()), nil
+}
+
+// stepDetail is what a step of a claim's history says beyond its status: the amount
+// approved, what the member was asked for, or the reason.
+func stepDetail(h storage.ClaimHistory) string {
+	switch {
+	case h.Amount > 0:
+		return "，核定 " + parse.FormatMoney(int64(h.Amount))
+	case h.Missing != "":
+		return "，需补充：" + h.Missing
+	case h.Reason != "":
+		return "，原因：" + h.Reason
+	}
+	return ""
 }
 
 // handleWithdraw withdraws a claim not yet under review.
@@ -691,7 +701,7 @@ const (
 	msgClaimAdvice          = "会员在保障期内住院、得了规定的重大疾病或意外受伤，医保报销后自己负担的医疗费，可以申请工会互助金。"
 	msgClaimOffer           = "在这里就能申请：按提示填几项、拍照上传发票等材料，大约5分钟。\n现在开始请回复“是”；以后也可以随时发送“互助金”。"
 	msgClaimAmountAtReview  = "互助金金额将在审核时核定。"
-	msgClaimEstimate        = "按现行规则估算，预计可获互助金约 %s 元（以审核结果为准）。"
+	msgClaimEstimate        = "按现行规则估算，预计可获互助金约 %s（以审核结果为准）。"
 	msgClaimEstimateRefused = "按现行规则，这次申领可能不符合条件（%s），工作人员审核时会再核实。"
 	msgClaimDuplicate       = "您已提交过同一保障项目、同一入院日期的申请 %s，无需重复申请。\n发送「进度 %s」可查看办理情况。"
 	msgClaimSubmitted       = "互助金申请已提交，申请编号 %s。\n工作人员审核后会通知您结果；发送「进度 %s」可随时查看。"

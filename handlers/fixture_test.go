@@ -23,6 +23,14 @@ type fixture struct {
 	bot   *bot.Bot
 	svc   *handlers.Service
 	clock *testclock.Clock
+
+	// Served over HTTP (wire_test.go): the running process, what a restart rebuilds it
+	// with, and how the backend's kv store loses its keys.
+	wire    *wire
+	backend wireBackend
+	mods    []func(*handlers.Deps)
+	apiBase string
+	flushKV func()
 }
 
 // shanghai is the zone the tests set "today" in.
@@ -69,6 +77,9 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 
 func (f *fixture) send(in bot.Input) string {
 	f.t.Helper()
+	if f.wire != nil {
+		return f.sendWire(in)
+	}
 	if in.CreateTime.IsZero() {
 		in.CreateTime = f.clock.Now()
 	}

@@ -1,29 +1,19 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"unionbot/admin"
 	"unionbot/admin/auth"
-	"unionbot/bot"
 	"unionbot/delivery"
 	"unionbot/handlers"
-	"unionbot/internal/testclock"
 	"unionbot/localwx"
 	"unionbot/storage"
-	"unionbot/storage/kv"
-	"unionbot/storage/storagetest"
-	"unionbot/web"
-	"unionbot/wx"
 )
 
 // The 人工 hand-off end to end over HTTP, on both backends: the localwx client plays WeChat
@@ -32,60 +22,18 @@ import (
 // reaches the emulator as a customer-service message. 49 hours later the console says the
 // member is outside the window, and the job closes the idle conversation.
 func TestHandoffEndToEnd(t *testing.T) {
-	backends := []struct {
-		name string
-		open func(t *testing.T) (*storage.DB, kv.Store)
-	}{
-		{"embedded", func(t *testing.T) (*storage.DB, kv.Store) { return storagetest.Embedded(t), memoryKV(t) }},
-		{"mysql+redis", func(t *testing.T) (*storage.DB, kv.Store) { return storagetest.MySQL(t), redisKV(t) }},
-	}
-	for _, be := range backends {
+	for _, be := range wireBackends {
 		t.Run(be.name, func(t *testing.T) {
-			const (
-				appID, secret, token = "wx0123456789abcdef", "s3cret", "tok3n"
-				member               = "o-handoff-e2e"
-			)
+			const member = "o-handoff-e2e"
 			ctx := t.Context()
-			base, store := be.open(t)
-			clock := testclock.New(time.Now().Truncate(time.Second)) // Monday-to-Sunday: hours do not matter here
-			db := base.WithClock(clock.Now)
-			logger := slog.New(slog.DiscardHandler)
-
-			emu := localwx.NewEmulator(localwx.EmulatorOptions{AppID: appID, AppSecret: secret})
-			emuSrv := httptest.NewServer(emu)
-			t.Cleanup(emuSrv.Close)
-			wc, err := wx.NewWeChat(wx.WeChatConfig{AppID: appID, Secret: secret, Token: token,
-				APIBase: emuSrv.URL, HTTPTimeout: 3 * time.Second}, store, logger)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sender := wx.NewSender(wc)
-			r := bot.NewRouter(logger)
-			svc, err := handlers.Register(r, handlers.Deps{Store: db, KV: store, Logger: logger, Now: clock.Now, StaffHours: "1-7 00:00-24:00"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			engine := bot.New(bot.Deps{Store: store, Router: r, Logger: logger, Now: clock.Now})
-			cb := wx.NewCallback(wx.CallbackOptions{WeChat: wc, Engine: engine, Pusher: sender, Logger: logger})
-			mux := http.NewServeMux()
-			mux.Handle("/wechat", cb)
-			admin.New(admin.Deps{DB: db, KV: store, Logger: logger, Now: clock.Now}).Mount(mux)
-			srv := httptest.NewServer(web.WithRequest(logger, mux))
-			t.Cleanup(func() {
-				srv.Close()
-				_ = cb.Wait(context.Background())
-			})
-			worker := delivery.New(delivery.Deps{Store: db, Sender: sender, Seen: store, Metrics: delivery.NewMetrics(nil)},
+			// Every day, all day: hours do not matter here.
+			f := wireFixture(t, be, localwx.EmulatorOptions{}, func(d *handlers.Deps) { d.StaffHours = "1-7 00:00-24:00" })
+			clock, db, svc, emu := f.clock, f.db, f.svc, f.wire.emu
+			worker := delivery.New(delivery.Deps{Store: db, Sender: f.wire.sender, Seen: f.kv, Metrics: delivery.NewMetrics(nil)},
 				delivery.Options{Owner: "e2e", Now: clock.Now, Poll: 20 * time.Millisecond})
-
-			client := &localwx.Client{URL: srv.URL + "/wechat", Token: token, AppID: appID, Mode: localwx.Plain, NoRetry: true}
 			say := func(text string) string {
 				t.Helper()
-				resp, err := client.Send(ctx, localwx.TextMsg(member, text))
-				if err != nil {
-					t.Fatalf("send %q: %v", text, err)
-				}
-				return resp.Text
+				return f.say(member, text)
 			}
 			tok := auth.NewToken()
 			if _, err := db.CreateAPIToken(ctx, "inbox", auth.HashToken(tok), []string{"admin"}, 0, storage.AuditEntry{Actor: "test"}); err != nil {
@@ -97,7 +45,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 				if body != "" {
 					rd = strings.NewReader(body)
 				}
-				req, _ := http.NewRequestWithContext(ctx, method, srv.URL+path, rd)
+				req, _ := http.NewRequestWithContext(ctx, method, f.wire.srv.URL+path, rd)
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
