@@ -8,6 +8,7 @@ package admin
 
 import (
 	"bytes"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,7 +38,7 @@ type claimsQueuePage struct {
 	Years    []int
 	Units    []storage.Unit // county officers only
 	Scoped   string         // the officer's own unit
-	Next     string
+	Next     template.URL
 	CanRules bool
 }
 
@@ -68,7 +69,7 @@ func (s *Server) handleClaims(w http.ResponseWriter, r *http.Request, p auth.Pri
 		}
 	}
 	if next != "" {
-		d.Next = pageQuery(r.URL.Query(), next, "status", "unit", "plan", "year", "order")
+		d.Next = nextPage(r, next, "status", "unit", "plan", "year", "order")
 	}
 	for _, c := range cs {
 		it := claimItem{claimView: viewClaim(c, p, false), Member: pii.MaskName(c.MemberName)}
@@ -80,15 +81,17 @@ func (s *Server) handleClaims(w http.ResponseWriter, r *http.Request, p auth.Pri
 	s.render(w, r, "claims", &pageData{Title: "互助金申请", Data: d})
 }
 
-// pageQuery is the query string of a list's next page: cursor plus the filters keys kept.
-func pageQuery(q url.Values, cursor string, keys ...string) string {
+// nextPage is the URL of a list's next page: r's path with cursor and the filters keys
+// kept. It is a template.URL so that the template does not escape its query as one value.
+func nextPage(r *http.Request, cursor string, keys ...string) template.URL {
+	q := r.URL.Query()
 	v := url.Values{"cursor": {cursor}}
 	for _, k := range keys {
 		if q.Get(k) != "" {
 			v.Set(k, q.Get(k))
 		}
 	}
-	return v.Encode()
+	return template.URL(r.URL.Path + "?" + v.Encode())
 }
 
 // waited says how long something has waited, as a reviewer reads it at a glance.

@@ -3,11 +3,13 @@ package admin_test
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -369,5 +371,40 @@ func TestClaimsConsole(t *testing.T) {
 	}
 	if es, _ := c.db.AuditLog(ctx, storage.AuditFilter{Action: "claim.view", Limit: 500}); len(es) == 0 || es[0].Actor != "officer:rev" {
 		t.Errorf("views are not audited: %+v", es)
+	}
+}
+
+// TestClaimsQueuePaging: a page holds 30 claims; the next page's link keeps the filters and
+// the order and lists the rest, none twice.
+func TestClaimsQueuePaging(t *testing.T) {
+	c := setupClaims(t, newEnv(t, storagetest.Embedded(t), memStore(t)))
+	var filed []string
+	for i := range 31 {
+		filed = append(filed, c.file("A1", fmt.Sprintf("2026-%02d-%02d", 1+i/28, 1+i%28), fmt.Sprintf("invoice %d", i)))
+	}
+	c.officer("rev", []auth.Role{auth.RoleReviewer}, 0)
+	rev := c.browser()
+	rev.mustLogin("rev")
+	rows := regexp.MustCompile(`data-number="([^"]+)"`)
+	next := regexp.MustCompile(`href="/admin/claims\?([^"]+)" id="next-page"`)
+	_, _, body := rev.get("/admin/claims?status=submitted&order=oldest")
+	var seen []string
+	for _, m := range rows.FindAllStringSubmatch(body, -1) {
+		seen = append(seen, m[1])
+	}
+	m := next.FindStringSubmatch(body)
+	if len(seen) != 30 || m == nil {
+		t.Fatalf("first page: %d rows, next %v", len(seen), m)
+	}
+	q, _ := url.ParseQuery(html.UnescapeString(m[1]))
+	if q.Get("status") != "submitted" || q.Get("order") != "oldest" || q.Get("cursor") == "" {
+		t.Errorf("next link: %v", q)
+	}
+	_, _, body = rev.get("/admin/claims?" + html.UnescapeString(m[1]))
+	for _, m := range rows.FindAllStringSubmatch(body, -1) {
+		seen = append(seen, m[1])
+	}
+	if strings.Join(seen, " ") != strings.Join(filed, " ") || next.MatchString(body) {
+		t.Errorf("pages: %v, want %v", seen, filed)
 	}
 }

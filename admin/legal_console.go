@@ -5,6 +5,7 @@ package admin
 // annotate it. They call the same storage methods and authorization as the API.
 
 import (
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -18,7 +19,7 @@ type legalQueuePage struct {
 	Counts               storage.LegalQueueCounts
 	Status, Type, Urgent string
 	Mine                 bool
-	Next                 string
+	Next                 template.URL
 	Types                []legalaid.Type
 	Statuses             []legalaid.Status
 }
@@ -49,7 +50,7 @@ func (s *Server) handleLegalCases(w http.ResponseWriter, r *http.Request, p auth
 		Mine: q.Get("assignee") == "me", Types: append(append([]legalaid.Type{}, legalaid.Types...), legalaid.Crisis),
 		Statuses: legalaid.Statuses}
 	if next != "" {
-		d.Next = pageQuery(q, next, "status", "type", "urgent", "assignee")
+		d.Next = nextPage(r, next, "status", "type", "urgent", "assignee")
 	}
 	now := s.now()
 	for _, c := range cs {
