@@ -47,6 +47,10 @@ func TestAskingStartsClaim(t *testing.T) {
 	f.say(z, "我住院了怎么报销")
 	f.clock.Add(31 * time.Minute)
 	mustNotContain(t, f.say(z, "是"), "开始办理互助金申领")
+	f.say(z, "我住院了怎么报销")
+	mustContain(t, f.say(z, "互助金"), "开始办理互助金申领") // the keyword, not the yes
+	mustContain(t, f.say(z, "取消"), "已取消")
+	mustContain(t, f.say(z, "好"), "不客气")
 
 	// Someone not bound is offered it too, and told at the yes what to do first.
 	mustContain(t, f.say("o-stranger", "生病了能报销吗"), "现在开始请回复“是”")

@@ -146,9 +146,12 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	registerSoon(r)
 	s.Knowledge.register(r, s.Menu.handleMenu)
 	s.LegalAid = registerLegalAid(r, d, s.Knowledge)
+	screens := []func(context.Context, *bot.Session, bot.Input) bot.ScreenResult{s.Knowledge.offerScreen}
 	if s.LegalAid != nil {
 		s.Claims.AddProgress(s.LegalAid.ProgressSection) // 进度: claims, then legal-aid requests
+		screens = append(screens, s.LegalAid.screen)
 	}
+	r.Screen(chainScreens(screens...))
 	s.Knowledge.addOffer(s.Claims.offer()) // after legal aid's: a work injury is a legal question
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Handoff.register(r, s.Knowledge.handleFallback)

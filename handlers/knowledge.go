@@ -297,9 +297,6 @@ func (s *Knowledge) handleFallback(ctx context.Context, sess *bot.Session, in bo
 		}
 		return bot.Text(msgOtherKind), nil
 	}
-	if rep, ok, err := s.takeOffer(ctx, sess, in); ok || err != nil {
-		return rep, err
-	}
 	text := strings.TrimSpace(in.Text)
 	if bot.NormalizeCommand(text) == "菜单" {
 		// The router falls back here with "菜单" for a menu key it does not know.

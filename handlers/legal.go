@@ -65,7 +65,6 @@ func registerLegalAid(r *bot.Router, d Deps, k *Knowledge) *LegalAid {
 		l.Promise = DefaultLegalPromise
 	}
 	r.Form(l.form(), "法律援助", "法律咨询", "申请法律援助", "法援")
-	r.Screen(l.screen)
 	if k != nil {
 		k.addOffer(l.offer())
 	}

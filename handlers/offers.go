@@ -4,7 +4,8 @@ package handlers
 // to do about unpaid wages) gets a short answer and the offer to start that form with one
 // reply, "是", besides its keyword. One mechanism for every capability that offers a form:
 // each declares what it hears (its trigger words are data in its own package) and what it
-// says; the knowledge fallback answers and keeps the offer for the next message.
+// says; the knowledge fallback answers and keeps the offer for the next message, which the
+// screen hook takes (offerScreen).
 
 import (
 	"context"
@@ -34,7 +35,7 @@ type formOffer struct {
 // varOffer is the session variable holding the offer just made: "<form>|<unix seconds>".
 const varOffer = "offer"
 
-// offerTTL is how long the offer stays open: a reply "just shown".
+// offerTTL is how long the offer stays open for its one reply: a reply "just shown".
 const offerTTL = numberQuestionTTL
 
 const msgOfferDeclined = "好的。还有其他问题随时发给我，回复“菜单”查看全部服务。"
@@ -70,27 +71,55 @@ func (s *Knowledge) answerOffer(ctx context.Context, sess *bot.Session, kb *know
 	return bot.Reply{}, false
 }
 
-// takeOffer answers the reply to the offer made last turn: a yes starts the form, a no is
-// acknowledged; anything else is read as usual (ok false). The offer is forgotten either way.
-func (s *Knowledge) takeOffer(ctx context.Context, sess *bot.Session, in bot.Input) (bot.Reply, bool, error) {
+// offerScreen answers the message right after an offer (a screen hook, so that any message
+// takes the offer, whoever answers it): a yes starts the form, a no is acknowledged; anything
+// else is answered as usual, the offer gone.
+func (s *Knowledge) offerScreen(ctx context.Context, sess *bot.Session, in bot.Input) bot.ScreenResult {
 	v := sess.Var(varOffer)
 	if v == "" {
-		return bot.Reply{}, false, nil
+		return bot.ScreenResult{}
 	}
 	sess.SetVar(varOffer, "")
 	form, at, _ := strings.Cut(v, "|")
 	secs, err := strconv.ParseInt(at, 10, 64)
-	if err != nil || s.now().Sub(time.Unix(secs, 0)) > offerTTL || s.run == nil {
-		return bot.Reply{}, false, nil
+	if sess.Form != "" || err != nil || s.now().Sub(time.Unix(secs, 0)) > offerTTL || s.run == nil {
+		return bot.ScreenResult{}
 	}
 	cmd := bot.NormalizeCommand(in.Text)
 	yes, ok := parse.YesNo(cmd)
 	switch {
 	case (ok && yes) || cmd == "开始" || cmd == "申请" || cmd == "马上申请" || cmd == "现在申请":
 		rep, err := s.run(ctx, form, sess, in)
-		return rep, true, err
+		if _, isUser := bot.UserMessage(err); err != nil && !isUser {
+			s.logger.ErrorContext(ctx, "start the offered form", "open_id", in.OpenID, "form", form, "err", err)
+		}
+		if err != nil {
+			rep = bot.ReplyFor(err)
+		}
+		return bot.ScreenResult{Handled: true, Reply: rep}
 	case ok:
-		return bot.Text(msgOfferDeclined), true, nil
+		return bot.ScreenResult{Handled: true, Reply: bot.Text(msgOfferDeclined)}
 	}
-	return bot.Reply{}, false, nil
+	return bot.ScreenResult{}
+}
+
+// chainScreens is one screen hook made of several: the first that handles a message answers
+// it; the leads of the others go before the answer.
+func chainScreens(hooks ...func(ctx context.Context, s *bot.Session, in bot.Input) bot.ScreenResult) func(ctx context.Context, s *bot.Session, in bot.Input) bot.ScreenResult {
+	return func(ctx context.Context, s *bot.Session, in bot.Input) bot.ScreenResult {
+		var leads []string
+		for _, h := range hooks {
+			res := h(ctx, s, in)
+			if res.Handled {
+				if len(leads) > 0 {
+					res.Reply.Text = strings.Join(append(leads, res.Reply.Text), "\n\n")
+				}
+				return res
+			}
+			if res.Lead != "" {
+				leads = append(leads, res.Lead)
+			}
+		}
+		return bot.ScreenResult{Lead: strings.Join(leads, "\n\n")}
+	}
 }
