@@ -57,6 +57,9 @@ func parseLexicon(text string) (lexicon, error) {
 		}
 		lx.groups[pass][canon] = append(lx.groups[pass][canon], variants...)
 	}
+	if err := lx.checkConflicts(); err != nil {
+		return lexicon{}, err
+	}
 	sort.SliceStable(lx.tails, func(i, j int) bool {
 		return utf8.RuneCountInString(lx.tails[i]) > utf8.RuneCountInString(lx.tails[j])
 	})
@@ -69,4 +72,30 @@ func mustLexicon(text string) lexicon {
 		panic("faq: " + err.Error())
 	}
 	return lx
+}
+
+// replacerPasses are the passes that share one replacement pass in Normalize.
+var replacerPasses = [][]string{{"typo", "word"}, {"synonym", "filler"}, {"phrase"}}
+
+// checkConflicts refuses a word that two lines of one replacement pass
+// rewrite differently: which one won would depend on map order.
+func (lx lexicon) checkConflicts() error {
+	for _, passes := range replacerPasses {
+		to := map[string]string{}
+		for _, pass := range passes {
+			for canon, variants := range lx.groups[pass] {
+				keys := variants
+				if canon != "" {
+					keys = append([]string{canon}, variants...)
+				}
+				for _, k := range keys {
+					if prev, ok := to[k]; ok && prev != canon {
+						return fmt.Errorf("lexicon: %q is rewritten both to %q and to %q in the %s pass", k, prev, canon, strings.Join(passes, "/"))
+					}
+					to[k] = canon
+				}
+			}
+		}
+	}
+	return nil
 }

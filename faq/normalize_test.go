@@ -1,6 +1,9 @@
 package faq
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -66,5 +69,15 @@ func TestParseShortcut(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ParseShortcut(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestLexiconRefusesConflicts(t *testing.T) {
+	_, err := parseLexicon("word\t手机号\t手机号码\nword\t号码\t手机号码|手机号\n")
+	if err == nil || !strings.Contains(err.Error(), "手机号码") {
+		t.Errorf("conflicting lexicon accepted (err %v)", err)
+	}
+	if _, err := parseLexicon("word\t号码\t手机号码|手机号\nsynonym\t号码\t电话号码\n"); err != nil {
+		t.Errorf("a word in two passes refused: %v", err)
 	}
 }
