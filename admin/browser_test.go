@@ -288,6 +288,8 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A reviewer handles a mutual-aid claim (claims_browser_test.go).
 	claimsInBrowser(t, e, ch)
+	// A legal officer handles a legal-aid case (legal_browser_test.go).
+	legalInBrowser(t, e, ch)
 
 	// Throttling: the tenth failure locks logins and says why (here the address reaches its
 	// limit first: the wrong password above came from the same browser).

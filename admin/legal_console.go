@@ -7,6 +7,7 @@ package admin
 import (
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"unionbot/admin/auth"
@@ -84,6 +85,26 @@ func (s *Server) renderLegalCase(w http.ResponseWriter, r *http.Request, p auth.
 	d := legalCasePage{Case: viewLegalCase(c, p, s.now(), true), Outcomes: legalaid.Outcomes,
 		CanAct: auth.Can(p, auth.HandleLegalCases)}
 	s.renderStatus(w, r, status, "legal_case", &pageData{Title: "法律援助 " + c.Number, Error: msg, Data: d})
+}
+
+// handleLegalPhoto serves one evidence photo of a case the officer may read: the id is the
+// medium's, and only evidence of this very case is served.
+func (s *Server) handleLegalPhoto(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	c, err := s.legalCaseFor(r, p, auth.ReadLegalCases)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(c.Evidence, func(e storage.LegalEvidence) bool { return e.MediaID == id }) {
+		s.fail(w, r, errNotFound)
+		return
+	}
+	s.servePhoto(w, r, id)
 }
 
 // legalAction runs a console form on the case and comes back to its page: with a flash when

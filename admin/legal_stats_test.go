@@ -68,7 +68,7 @@ func TestLegalStats(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("stats page %d %s", code, page)
 	}
-	for _, want := range []string{fmt.Sprintf("%d年度法律援助统计", year), `<div class="n" id="legal-cases">3</div>`,
+	for _, want := range []string{fmt.Sprintf("%d年度法律援助统计", year), `<div class="n" id="year-cases">3</div>`,
 		`<div class="n" id="legal-satisfaction">4.0</div>`, "<td>拖欠工资</td><td class=\"num\">1</td>", "<td>紧急求助</td><td class=\"num\">1</td>",
 		"<td>调解成功</td><td class=\"num\">1</td>", "<td>未结案</td><td class=\"num\">2</td>", "<td>lawyer</td><td class=\"num\">1</td><td class=\"num\">4.0</td>",
 		"<td>非会员</td><td class=\"num\">2</td>", "<td>甲镇工会</td><td class=\"num\">1</td>", "format=xlsx"} {
@@ -116,7 +116,7 @@ func TestLegalStats(t *testing.T) {
 	// A unit's legal officer: that unit's figures only (乙 has none).
 	u := e.browser()
 	u.mustLogin("unitlawyer")
-	if _, _, page := u.get("/admin/legal/stats"); !strings.Contains(page, `<div class="n" id="legal-cases">0</div>`) || strings.Contains(page, "lawyer</td>") {
+	if _, _, page := u.get("/admin/legal/stats"); !strings.Contains(page, `<div class="n" id="year-cases">0</div>`) || strings.Contains(page, "lawyer</td>") {
 		t.Errorf("unit officer's stats: %s", page)
 	}
 	r := e.browser()

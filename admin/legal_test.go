@@ -3,11 +3,13 @@ package admin_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -300,11 +302,22 @@ func TestLegalAuthorizationMatrix(t *testing.T) {
 func TestLegalConsole(t *testing.T) {
 	e := newEnv(t, storagetest.Embedded(t), memStore(t))
 	ctx := t.Context()
-	c, _, err := e.db.SubmitLegalCase(ctx, storage.LegalCaseInput{OpenID: "o-w", Type: legalaid.WageArrears, Employer: "银湖建筑",
-		Workers: 23, Description: "欠三个月工资", ContactName: "李春生", ContactPhone: "13912345678"}, storage.AuditEntry{Actor: "test"})
+	payslip := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 64)...)
+	photo, _, err := e.db.SaveMedia(ctx, "o-w", "image/png", payslip, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
+	c, _, err := e.db.SubmitLegalCase(ctx, storage.LegalCaseInput{OpenID: "o-w", Type: legalaid.WageArrears, Employer: "银湖建筑",
+		Workers: 23, Description: "欠三个月工资", ContactName: "李春生", ContactPhone: "13912345678", Evidence: []int64{photo}},
+		storage.AuditEntry{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, _, err := e.db.SaveMedia(ctx, "o-other", "image/png", payslip, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	photoURL := fmt.Sprintf("/admin/legal/%s/photos/%d", c.Number, photo)
 	sig, _ := legalaid.Detect("我不想活了")
 	crisis, _, _ := e.db.ReportCrisis(ctx, storage.CrisisReport{OpenID: "o-c", Signal: sig, Text: "我不想活了"}, storage.AuditEntry{Actor: "test"})
 	e.officer("lawyer", []auth.Role{auth.RoleLegal}, 0)
@@ -329,6 +342,25 @@ func TestLegalConsole(t *testing.T) {
 	code, _, body = b.get("/admin/legal/" + c.Number)
 	if code != 200 || !strings.Contains(body, "13912345678") || !strings.Contains(body, "欠三个月工资") || !strings.Contains(body, "改为「已受理」") {
 		t.Fatalf("case page %d %s", code, body)
+	}
+	// The evidence: thumbnails that open the viewer, each served only through its case.
+	if !strings.Contains(body, `<a class="thumb" href="`+photoURL+`" data-pv`) || !strings.Contains(body, `id="pv"`) ||
+		!strings.Contains(body, "/admin/assets/photoviewer.js") {
+		t.Fatalf("no evidence viewer on the case page: %s", body)
+	}
+	resp, served := b.fetch(photoURL)
+	if resp.StatusCode != 200 || !bytes.Equal(served, payslip) || resp.Header.Get("Content-Type") != "image/png" ||
+		resp.Header.Get("Cache-Control") != "private, no-store" {
+		t.Fatalf("photo %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, path := range []string{
+		fmt.Sprintf("/admin/legal/%s/photos/%d", c.Number, stranger),   // someone else's photo through this case
+		fmt.Sprintf("/admin/legal/%s/photos/%d", crisis.Number, photo), // this photo through another case
+		fmt.Sprintf("/admin/legal/%s/photos/x", c.Number),
+	} {
+		if resp, _ := b.fetch(path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
 	}
 	code, loc, _ := b.post("/admin/legal/"+c.Number+"/transitions", url.Values{"to": {"accepted"}, "version": {"1"}})
 	if code != http.StatusSeeOther || loc != "/admin/legal/"+c.Number {
@@ -363,6 +395,9 @@ func TestLegalConsole(t *testing.T) {
 	if code, _, _ := u.get("/admin/legal/" + c.Number); code != http.StatusNotFound {
 		t.Fatalf("unit officer on a non-member's case: %d", code)
 	}
+	if resp, _ := u.fetch(photoURL); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unit officer on a non-member's photo: %d", resp.StatusCode)
+	}
 	if _, _, body := u.get("/admin/legal"); strings.Contains(body, c.Number) || strings.Contains(body, "navbadge") {
 		t.Fatal("unit officer lists a non-member's case, or counts its urgency")
 	}
@@ -370,5 +405,8 @@ func TestLegalConsole(t *testing.T) {
 	r.mustLogin("rev")
 	if code, _, _ := r.get("/admin/legal"); code != http.StatusForbidden {
 		t.Fatalf("reviewer queue %d", code)
+	}
+	if resp, _ := r.fetch(photoURL); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("reviewer on a case's photo: %d", resp.StatusCode)
 	}
 }

@@ -137,6 +137,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("GET /admin/legal", (*Server).handleLegalCases)
 	page("GET /admin/legal/stats", (*Server).handleLegalStats)
 	page("GET /admin/legal/{number}", (*Server).handleLegalCase)
+	page("GET /admin/legal/{number}/photos/{id}", (*Server).handleLegalPhoto)
 	page("POST /admin/legal/{number}/assign", (*Server).handleLegalAssign)
 	page("POST /admin/legal/{number}/transitions", (*Server).handleLegalTransition)
 	page("POST /admin/legal/{number}/notes", (*Server).handleLegalNote)

@@ -1,4 +1,5 @@
-// Photo viewer of a claim's documents (claim.html): a thumbnail opens the photo large over
+// Photo viewer of a claim's documents and a legal-aid case's evidence (claim.html,
+// legal_case.html, partials/photoviewer.html): a thumbnail opens the photo large over
 // the page; zoom in and out (buttons, + and -, the wheel, two fingers), rotate by 90°, drag
 // to move a zoomed photo, previous and next (buttons, arrow keys, a swipe), Esc closes.
 // Without JavaScript every thumbnail is a plain link to its photo.
