@@ -410,3 +410,55 @@ func TestLegalConsole(t *testing.T) {
 		t.Fatalf("reviewer on a case's photo: %d", resp.StatusCode)
 	}
 }
+
+// TestLegalOverdue: a case that waited longer than its contact SLA (72 hours, an urgent one
+// 2 hours) without contact is marked in the queue, on its page and in the API; a contacted
+// one is not, however old.
+func TestLegalOverdue(t *testing.T) {
+	e := newEnv(t, storagetest.Embedded(t), memStore(t))
+	ctx := t.Context()
+	at := func(ago time.Duration) *storage.DB { return e.db.WithClock(func() time.Time { return time.Now().Add(-ago) }) }
+	file := func(db *storage.DB, openID string) string {
+		t.Helper()
+		c, _, err := db.SubmitLegalCase(ctx, storage.LegalCaseInput{OpenID: openID, Type: legalaid.WageArrears, Employer: "银湖建筑",
+			Workers: 1, Description: "欠工资", ContactName: "李春生", ContactPhone: "13912345678"}, storage.AuditEntry{Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Number
+	}
+	late := file(at(73*time.Hour), "o-late")
+	fresh := file(at(71*time.Hour), "o-fresh")
+	contacted := file(at(100*time.Hour), "o-contacted")
+	for _, to := range []legalaid.Status{legalaid.Accepted, legalaid.Contacted} {
+		if _, err := at(99*time.Hour).TransitionLegalCase(ctx, contacted, storage.LegalTransition{To: to, Role: legalaid.RoleLegal},
+			storage.AuditEntry{Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sig, _ := legalaid.Detect("我不想活了")
+	urgent, _, err := at(3*time.Hour).ReportCrisis(ctx, storage.CrisisReport{OpenID: "o-urgent", Signal: sig, Text: "我不想活了"}, storage.AuditEntry{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := e.token("county-legal", []auth.Role{auth.RoleLegal}, 0)
+	for number, want := range map[string]bool{late: true, fresh: false, contacted: false, urgent.Number: true} {
+		if code, got := e.api("GET", "/api/v1/legal-cases/"+number, tok, nil); code != 200 || got["overdue"] != want {
+			t.Errorf("%s: overdue %v, want %v (%d)", number, got["overdue"], want, code)
+		}
+	}
+	e.officer("lawyer", []auth.Role{auth.RoleLegal}, 0)
+	b := e.browser()
+	b.mustLogin("lawyer")
+	_, _, queue := b.get("/admin/legal")
+	for number, want := range map[string]bool{late: true, fresh: false, contacted: false} {
+		row := queue[strings.Index(queue, `<a href="/admin/legal/`+number+`">`):]
+		row = row[:strings.Index(row, "</td>")]
+		if strings.Contains(row, "超时未联系") != want {
+			t.Errorf("queue row of %s: %q", number, row)
+		}
+	}
+	if _, _, page := b.get("/admin/legal/" + late); !strings.Contains(page, `<span class="tag warn">超时未联系</span>`) {
+		t.Error("the late case's page does not say it is overdue")
+	}
+}
