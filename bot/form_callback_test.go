@@ -2,99 +2,58 @@ package bot_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"unionbot/bot"
+	"unionbot/internal/wiretest"
 	"unionbot/localwx"
 	"unionbot/storage"
 	"unionbot/storage/kv"
 	"unionbot/storage/storagetest"
-	"unionbot/wx"
 )
 
-// A durable form with a photo step, end to end: the localwx test client plays
-// WeChat's server against the real callback, the emulator serves the photos
-// (and has forgotten one), the bot stores them encrypted in the database.
+// A durable form with a photo step, end to end (internal/wiretest): the localwx
+// test client plays WeChat's server against the real callback, the emulator
+// serves the photos (and has forgotten one), the bot stores them encrypted in
+// the database.
 func TestFormPhotosThroughTheCallback(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		const (
-			appID, secret, token = "wx0123456789abcdef", "s3cret", "tok3n"
-			openID               = "o-form-e2e"
-		)
+		const openID = "o-form-e2e"
 		jpeg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 4096)...)
 		png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 1024)...)
-		emu := localwx.NewEmulator(localwx.EmulatorOptions{AppID: appID, AppSecret: secret})
-		emu.AddMedia("MEDIA-INVOICE-1", "image/jpeg", jpeg)
-		emu.AddMedia("MEDIA-INVOICE-2", "image/png", png)
-		emu.AddMedia("MEDIA-PDF", "image/jpeg", []byte("%PDF-1.7 renamed"))
-		emuSrv := httptest.NewServer(emu)
-		t.Cleanup(emuSrv.Close)
+		wc := wiretest.NewWeChat(t, localwx.EmulatorOptions{})
+		wc.AddMedia("MEDIA-INVOICE-1", "image/jpeg", jpeg)
+		wc.AddMedia("MEDIA-INVOICE-2", "image/png", png)
+		wc.AddMedia("MEDIA-PDF", "image/jpeg", []byte("%PDF-1.7 renamed"))
 
 		store := kv.NewMemory()
 		t.Cleanup(store.Close)
-		logger := slog.New(slog.DiscardHandler)
-		wc, err := wx.NewWeChat(wx.WeChatConfig{AppID: appID, Secret: secret, Token: token,
-			APIBase: emuSrv.URL, HTTPTimeout: 3 * time.Second}, store, logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sender := wx.NewSender(wc)
-
 		var mu sync.Mutex
 		var submitted []map[string]string
-		r := bot.NewRouter(logger)
-		r.Form(&bot.Form{
-			Name: "claim", Title: "互助金申请", Durable: true, Confirm: true,
-			Steps: []bot.Step{
-				{Key: "admitted", Label: "入院", Prompt: "哪天入院的？", Show: bot.ShowDate,
-					Check: bot.CheckDate(bot.DateRule{NotFuture: true})},
-				{Key: "own", Label: "自付费用", Prompt: "个人自付多少元？", Show: bot.ShowMoney, Check: bot.CheckMoney(bot.MoneyRule{})},
-				{Key: "invoices", Label: "发票", Prompt: "请拍照发送住院发票。", Photos: true},
-			},
-			Submit: func(ctx context.Context, s *bot.Session, d map[string]string) (bot.Reply, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				submitted = append(submitted, d)
-				return bot.Text("已提交。"), nil
-			},
-		}, "互助金")
-		r.UseForms(bot.FormOptions{
-			Drafts: db,
-			Photos: &bot.MediaPhotos{
-				Fetch: sender.DownloadMedia,
-				Expired: func(err error) bool {
-					var ae *wx.APIError
-					return errors.As(err, &ae) && ae.Code == 40007
+		p := wiretest.Start(t, wc, wiretest.Options{DB: db, KV: store, Register: func(r *bot.Router, _ *slog.Logger) {
+			r.Form(&bot.Form{
+				Name: "claim", Title: "互助金申请", Durable: true, Confirm: true,
+				Steps: []bot.Step{
+					{Key: "admitted", Label: "入院", Prompt: "哪天入院的？", Show: bot.ShowDate,
+						Check: bot.CheckDate(bot.DateRule{NotFuture: true})},
+					{Key: "own", Label: "自付费用", Prompt: "个人自付多少元？", Show: bot.ShowMoney, Check: bot.CheckMoney(bot.MoneyRule{})},
+					{Key: "invoices", Label: "发票", Prompt: "请拍照发送住院发票。", Photos: true},
 				},
-				Save: db,
-			},
-		})
-		engine := bot.New(bot.Deps{Store: store, Router: r, Logger: logger, Forms: db})
-		cb := wx.NewCallback(wx.CallbackOptions{WeChat: wc, Engine: engine, Pusher: sender, Logger: logger})
-		srv := httptest.NewServer(cb)
-		t.Cleanup(func() {
-			srv.Close()
-			_ = cb.Wait(context.Background())
-		})
-		client := &localwx.Client{URL: srv.URL + "/wechat", Token: token, AppID: appID, Mode: localwx.Plain, NoRetry: true}
-		send := func(m localwx.Message) string {
-			t.Helper()
-			resp, err := client.Send(t.Context(), m)
-			if err != nil {
-				t.Fatalf("send: %v", err)
-			}
-			return resp.Text
-		}
-		say := func(text string) string { t.Helper(); return send(localwx.TextMsg(openID, text)) }
+				Submit: func(ctx context.Context, s *bot.Session, d map[string]string) (bot.Reply, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					submitted = append(submitted, d)
+					return bot.Text("已提交。"), nil
+				},
+			}, "互助金")
+		}})
+		say := func(text string) string { t.Helper(); return p.Send(t, localwx.TextMsg(openID, text)) }
 		photo := func(id string) string {
 			t.Helper()
-			return send(localwx.ImageMsg(openID, id, "http://mmbiz.qpic.cn/x"))
+			return p.Send(t, localwx.ImageMsg(openID, id, "http://mmbiz.qpic.cn/x"))
 		}
 		want := func(got string, parts ...string) {
 			t.Helper()

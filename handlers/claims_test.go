@@ -11,6 +11,7 @@ import (
 	"unionbot/claims"
 	"unionbot/handlers"
 	"unionbot/internal/testclock"
+	"unionbot/internal/wiretest"
 	"unionbot/localwx"
 	"unionbot/storage"
 )
@@ -46,7 +47,7 @@ func newClaimsFixture(t *testing.T, db *storage.DB) *fixture {
 func (f *fixture) photo(openID, mediaID string) string {
 	f.t.Helper()
 	if f.wire != nil {
-		f.wire.emu.AddMedia(mediaID, "image/jpeg", photoBytes(mediaID))
+		f.wechat.AddMedia(mediaID, "image/jpeg", wiretest.Photo(mediaID))
 	}
 	return f.send(bot.Input{OpenID: openID, Kind: bot.KindImage, MediaID: mediaID})
 }
@@ -168,11 +169,11 @@ func claimConversation(t *testing.T, f *fixture) {
 	// Photos through the emulator; one it no longer has is asked for again and the others
 	// are kept.
 	mustContain(t, f.say(z, "好了"), "还没有收到照片")
-	f.wire.emu.AddMedia("old-photo", "image/jpeg", photoBytes("old-photo"))
+	f.wechat.AddMedia("old-photo", "image/jpeg", wiretest.Photo("old-photo"))
 	mustContain(t, f.photo(z, "inv1"), "已收到第1张")
 	f.photo(z, "inv2")
-	f.wire.emu.AddMedia("other", "image/jpeg", photoBytes("other")) // "old-photo" is dropped
-	if _, _, ok := f.wire.emu.Media("old-photo"); ok {
+	f.wechat.AddMedia("other", "image/jpeg", wiretest.Photo("other")) // "old-photo" is dropped
+	if _, _, ok := f.wechat.Media("old-photo"); ok {
 		t.Fatal("the emulator still has the old photo")
 	}
 	mustContain(t, f.send(bot.Input{OpenID: z, Kind: bot.KindImage, MediaID: "old-photo"}), "这张照片没有收到（可能已过期）")
@@ -217,7 +218,7 @@ func claimConversation(t *testing.T, f *fixture) {
 	mustContain(t, f.say(z, "否"), "请核对", "县人民医院")
 
 	// WeChat retries 确认 three times at once: one claim, the same answer to each.
-	p, err := f.wire.client.Prepare(localwx.TextMsg(z, "确认"))
+	p, err := f.wire.Client.Prepare(localwx.TextMsg(z, "确认"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func claimConversation(t *testing.T, f *fixture) {
 	var wg sync.WaitGroup
 	for i := range replies {
 		wg.Go(func() {
-			resp, err := f.wire.client.Do(ctx, p)
+			resp, err := f.wire.Client.Do(ctx, p)
 			if err != nil {
 				t.Error(err)
 				return

@@ -8,6 +8,7 @@ import (
 	"unionbot/bot"
 	"unionbot/handlers"
 	"unionbot/internal/testclock"
+	"unionbot/internal/wiretest"
 	"unionbot/storage"
 	"unionbot/storage/kv"
 	"unionbot/storage/kv/kvtest"
@@ -24,12 +25,12 @@ type fixture struct {
 	svc   *handlers.Service
 	clock *testclock.Clock
 
-	// Served over HTTP (wire_test.go): the running process, what a restart rebuilds it
-	// with, and how the backend's kv store loses its keys.
-	wire    *wire
+	// Served over HTTP (wire_test.go): the running process, the emulated WeChat, what a
+	// restart rebuilds it with, and how the backend's kv store loses its keys.
+	wire    *wiretest.Process
+	wechat  *wiretest.WeChat
 	backend wireBackend
 	mods    []func(*handlers.Deps)
-	apiBase string
 	flushKV func()
 }
 
@@ -78,7 +79,7 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 func (f *fixture) send(in bot.Input) string {
 	f.t.Helper()
 	if f.wire != nil {
-		return f.sendWire(in)
+		return f.wire.Send(f.t, wiretest.Message(in))
 	}
 	if in.CreateTime.IsZero() {
 		in.CreateTime = f.clock.Now()

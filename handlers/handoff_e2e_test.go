@@ -28,8 +28,8 @@ func TestHandoffEndToEnd(t *testing.T) {
 			ctx := t.Context()
 			// Every day, all day: hours do not matter here.
 			f := wireFixture(t, be, localwx.EmulatorOptions{}, func(d *handlers.Deps) { d.StaffHours = "1-7 00:00-24:00" })
-			clock, db, svc, emu := f.clock, f.db, f.svc, f.wire.emu
-			worker := delivery.New(delivery.Deps{Store: db, Sender: f.wire.sender, Seen: f.kv, Metrics: delivery.NewMetrics(nil)},
+			clock, db, svc, emu := f.clock, f.db, f.svc, f.wechat
+			worker := delivery.New(delivery.Deps{Store: db, Sender: f.wire.Sender, Seen: f.kv, Metrics: delivery.NewMetrics(nil)},
 				delivery.Options{Owner: "e2e", Now: clock.Now, Poll: 20 * time.Millisecond})
 			say := func(text string) string {
 				t.Helper()
@@ -45,7 +45,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 				if body != "" {
 					rd = strings.NewReader(body)
 				}
-				req, _ := http.NewRequestWithContext(ctx, method, f.wire.srv.URL+path, rd)
+				req, _ := http.NewRequestWithContext(ctx, method, f.wire.Server.URL+path, rd)
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
