@@ -162,20 +162,26 @@ func (s *Server) legalCaseFor(r *http.Request, p auth.Principal, act auth.Action
 	return scoped(r, p, act, s.db.LegalCaseByNumber, r.PathValue("number"), func(v storage.LegalCase) int64 { return v.UnitID })
 }
 
-// legalFilter parses the queue's filter (console and API) within p's unit.
-func legalFilter(r *http.Request, p auth.Principal, limit int) (storage.LegalCaseFilter, error) {
+// legalNoUnit is the unit filter's value for non-members' cases (no unit).
+const legalNoUnit = "none"
+
+// legalFilter parses the queue's filter (console and API) within p's unit. unit is a
+// grassroots union's name, or "none" for non-members' cases; empty is true when the filter
+// asks for what p may not see or for a unit that does not exist (an empty list, as for
+// claims).
+func (s *Server) legalFilter(r *http.Request, p auth.Principal, limit int) (f storage.LegalCaseFilter, empty bool, err error) {
 	q := r.URL.Query()
-	f := storage.LegalCaseFilter{Limit: limit, Cursor: q.Get("cursor")}
+	f = storage.LegalCaseFilter{Limit: limit, Cursor: q.Get("cursor")}
 	if st := q.Get("status"); st == "open" {
 		f.Open = true
 	} else if st != "" {
 		if f.Status = legalaid.Status(st); !f.Status.Valid() {
-			return f, userErr(http.StatusBadRequest, "bad_status", "status 不是有效的案件状态。")
+			return f, false, userErr(http.StatusBadRequest, "bad_status", "status 不是有效的案件状态。")
 		}
 	}
 	if t := q.Get("type"); t != "" {
 		if f.Type = legalaid.Type(t); !f.Type.Valid() {
-			return f, userErr(http.StatusBadRequest, "bad_type", "type 不是有效的案件类型。")
+			return f, false, userErr(http.StatusBadRequest, "bad_type", "type 不是有效的案件类型。")
 		}
 	}
 	switch q.Get("urgent") {
@@ -187,16 +193,46 @@ func legalFilter(r *http.Request, p auth.Principal, limit int) (storage.LegalCas
 		u := false
 		f.Urgent = &u
 	default:
-		return f, userErr(http.StatusBadRequest, "bad_urgent", "urgent 应为 true 或 false。")
+		return f, false, userErr(http.StatusBadRequest, "bad_urgent", "urgent 应为 true 或 false。")
 	}
 	if a := strings.TrimSpace(q.Get("assignee")); a == "me" {
 		f.Assignee = p.Name
 	} else {
 		f.Assignee = a
 	}
-	unit, _ := auth.UnitFilter(p, 0)
+	var asked int64
+	switch name := strings.TrimSpace(q.Get("unit")); name {
+	case "":
+	case legalNoUnit:
+		f.NoUnit = true
+		return f, !p.CountyLevel(), nil
+	default:
+		u, err := s.db.UnitByName(r.Context(), name)
+		if errors.Is(err, storage.ErrNotFound) {
+			return f, true, nil
+		}
+		if err != nil {
+			return f, false, err
+		}
+		asked = u.ID
+	}
+	unit, ok := auth.UnitFilter(p, asked)
 	f.UnitID = unit
-	return f, nil
+	return f, !ok, nil
+}
+
+// listLegalCases is the queue of the request's filter for p (nothing when the filter asks
+// for what p may not see).
+func (s *Server) listLegalCases(r *http.Request, p auth.Principal, limit int) ([]storage.LegalCase, string, error) {
+	f, empty, err := s.legalFilter(r, p, limit)
+	if err != nil || empty {
+		return nil, "", err
+	}
+	cs, next, err := s.db.ListLegalCases(r.Context(), f)
+	if errors.Is(err, storage.ErrInvalid) {
+		err = userErr(http.StatusBadRequest, "bad_cursor", "cursor 无效。")
+	}
+	return cs, next, err
 }
 
 func (s *Server) apiListLegalCases(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -209,15 +245,7 @@ func (s *Server) apiListLegalCases(w http.ResponseWriter, r *http.Request, p aut
 		s.fail(w, r, err)
 		return
 	}
-	f, err := legalFilter(r, p, limit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cs, next, err := s.db.ListLegalCases(r.Context(), f)
-	if errors.Is(err, storage.ErrInvalid) {
-		err = userErr(http.StatusBadRequest, "bad_cursor", "cursor 无效。")
-	}
+	cs, next, err := s.listLegalCases(r, p, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -19,6 +19,8 @@ type legalQueuePage struct {
 	Cases                []legalCaseView
 	Counts               storage.LegalQueueCounts
 	Status, Type, Urgent string
+	Unit                 string         // the unit filter: a union's name, "none" (non-members) or ""
+	Units                []storage.Unit // the choices of a county-level officer
 	Mine                 bool
 	Next                 template.URL
 	Types                []legalaid.Type
@@ -30,12 +32,7 @@ func (s *Server) handleLegalCases(w http.ResponseWriter, r *http.Request, p auth
 		s.fail(w, r, err)
 		return
 	}
-	f, err := legalFilter(r, p, 50)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cs, next, err := s.db.ListLegalCases(r.Context(), f)
+	cs, next, err := s.listLegalCases(r, p, 50)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -48,10 +45,16 @@ func (s *Server) handleLegalCases(w http.ResponseWriter, r *http.Request, p auth
 	}
 	q := r.URL.Query()
 	d := legalQueuePage{Counts: counts, Status: q.Get("status"), Type: q.Get("type"), Urgent: q.Get("urgent"),
-		Mine: q.Get("assignee") == "me", Types: append(append([]legalaid.Type{}, legalaid.Types...), legalaid.Crisis),
-		Statuses: legalaid.Statuses}
+		Unit: q.Get("unit"), Mine: q.Get("assignee") == "me",
+		Types: append(append([]legalaid.Type{}, legalaid.Types...), legalaid.Crisis), Statuses: legalaid.Statuses}
+	if p.CountyLevel() { // a unit's officer sees their own unit's cases only: no choice to make
+		if d.Units, err = s.db.Units(r.Context()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	if next != "" {
-		d.Next = nextPage(r, next, "status", "type", "urgent", "assignee")
+		d.Next = nextPage(r, next, "status", "type", "urgent", "assignee", "unit")
 	}
 	now := s.now()
 	for _, c := range cs {

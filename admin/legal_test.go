@@ -124,6 +124,29 @@ func TestLegalCasesAPI(t *testing.T) {
 	if len(got["items"].([]any)) != 2 {
 		t.Fatalf("second page %v", got)
 	}
+	// The unit filter: a union by name, non-members' cases (county level only), nothing
+	// for an unknown union or another unit than the principal's.
+	numbers := func(token, query string) string {
+		t.Helper()
+		var out []string
+		for _, it := range a.call("GET", list+"?"+query, list, token, nil, 200)["items"].([]any) {
+			out = append(out, it.(map[string]any)["number"].(string))
+		}
+		return strings.Join(out, " ")
+	}
+	for _, tc := range []struct{ token, query, want string }{
+		{county, "unit=" + url.QueryEscape("甲镇工会"), caseA},
+		{county, "unit=none", crisis.Number + " " + nonMember},
+		{county, "unit=none&urgent=false", nonMember},
+		{county, "unit=" + url.QueryEscape("没有这个工会"), ""},
+		{unitA, "unit=" + url.QueryEscape("甲镇工会"), caseA},
+		{unitA, "unit=" + url.QueryEscape("乙公司工会"), ""},
+		{unitA, "unit=none", ""},
+	} {
+		if got := numbers(tc.token, tc.query); got != tc.want {
+			t.Errorf("?%s: %q, want %q", tc.query, got, tc.want)
+		}
+	}
 	a.call("GET", list+"?status=nope", list, county, nil, 400)
 	a.call("GET", list+"?urgent=maybe", list, county, nil, 400)
 	a.call("GET", list+"?cursor=zz", list, county, nil, 400)
@@ -385,6 +408,11 @@ func TestLegalConsole(t *testing.T) {
 	if got.Status != legalaid.Accepted || got.Assignee != "lawyer" || got.Events[len(got.Events)-1].Text != "周五面谈" {
 		t.Fatalf("after the forms %+v", got)
 	}
+	_, _, body = b.get("/admin/legal?unit=none")
+	if !strings.Contains(body, `<option value="none" selected>非会员</option>`) || !strings.Contains(body, c.Number) ||
+		!strings.Contains(body, `<option value="甲镇工会">甲镇工会</option>`) {
+		t.Fatal("unit filter of a county-level officer")
+	}
 	_, _, body = b.get("/admin/legal?assignee=me")
 	if !strings.Contains(body, c.Number) || strings.Contains(body, crisis.Number) {
 		t.Fatal("assigned to me")
@@ -398,7 +426,7 @@ func TestLegalConsole(t *testing.T) {
 	if resp, _ := u.fetch(photoURL); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unit officer on a non-member's photo: %d", resp.StatusCode)
 	}
-	if _, _, body := u.get("/admin/legal"); strings.Contains(body, c.Number) || strings.Contains(body, "navbadge") {
+	if _, _, body := u.get("/admin/legal"); strings.Contains(body, c.Number) || strings.Contains(body, "navbadge") || strings.Contains(body, `id="unit"`) {
 		t.Fatal("unit officer lists a non-member's case, or counts its urgency")
 	}
 	r := e.browser()

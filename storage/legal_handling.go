@@ -184,6 +184,7 @@ type LegalCaseFilter struct {
 	Type     legalaid.Type
 	Urgent   *bool
 	UnitID   int64 // only this unit's cases (a unit's officer: never a non-member's)
+	NoUnit   bool  // only the cases without a unit (non-members'; county-level officers)
 	Assignee string
 	Open     bool   // only cases not closed
 	Cursor   string // from the previous page's next
@@ -210,6 +211,9 @@ func (db *DB) ListLegalCases(ctx context.Context, f LegalCaseFilter) ([]LegalCas
 	}
 	if f.UnitID != 0 {
 		add(`c.unit_id = ?`, f.UnitID)
+	}
+	if f.NoUnit {
+		add(`c.unit_id IS NULL`)
 	}
 	if f.Assignee != "" {
 		add(`c.assignee = ?`, f.Assignee)

@@ -439,6 +439,15 @@ func legalLegalQueueAndScoping(t *testing.T, f *legalFixture) {
 				t.Fatalf("another unit's case %+v", c)
 			}
 		}
+		none, _, err := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{NoUnit: true})
+		if err != nil || len(none) != len(all)-3 {
+			t.Fatalf("non-members' cases %d of %d: %v", len(none), len(all), err)
+		}
+		for _, c := range none {
+			if c.UnitID != 0 {
+				t.Fatalf("a unit's case among the non-members' %+v", c)
+			}
+		}
 		injury, _, _ := f.db.ListLegalCases(ctx, storage.LegalCaseFilter{Type: legalaid.WorkInjury})
 		if len(injury) != 1 || injury[0].Number != numbers[3] {
 			t.Fatalf("type filter %v", injury)
