@@ -445,7 +445,9 @@ func TestLegalConsole(t *testing.T) {
 func TestLegalOverdue(t *testing.T) {
 	e := newEnv(t, storagetest.Embedded(t), memStore(t))
 	ctx := t.Context()
-	at := func(ago time.Duration) *storage.DB { return e.db.WithClock(func() time.Time { return time.Now().Add(-ago) }) }
+	at := func(ago time.Duration) *storage.DB {
+		return e.db.WithClock(func() time.Time { return time.Now().Add(-ago) })
+	}
 	file := func(db *storage.DB, openID string) string {
 		t.Helper()
 		c, _, err := db.SubmitLegalCase(ctx, storage.LegalCaseInput{OpenID: openID, Type: legalaid.WageArrears, Employer: "银湖建筑",
