@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"unionbot/handlers"
 	"unionbot/roster"
 	"unionbot/storage"
 	"unionbot/storage/kv"
@@ -54,6 +55,7 @@ type Server struct {
 
 	handoffPoll time.Duration
 	rosterJobs  *roster.Jobs
+	claimEntry  *handlers.Claims // 代录: the chat's claim checks and submission (claims_proxy.go)
 }
 
 // New builds the console and API server.
@@ -63,6 +65,9 @@ func New(d Deps) *Server {
 		secure:  strings.HasPrefix(strings.ToLower(d.PublicURL), "https://"),
 		trusted: d.TrustedProxies, now: d.Now, publicURL: d.PublicURL,
 		cop: http.NewCrossOriginProtection(),
+	}
+	if d.DB != nil {
+		s.claimEntry = handlers.NewClaims(d.DB, func() time.Time { return s.now() })
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()

@@ -555,7 +555,7 @@ func TestPaymentListAPI(t *testing.T) {
 // claimRoutes are the claims routes TestClaimsAuthorizationMatrix exercises; the general
 // matrix counts them as covered.
 var claimRoutes = []string{
-	"GET /api/v1/claims", "GET /api/v1/claims/{number}", "POST /api/v1/claims/{number}/transitions",
+	"GET /api/v1/claims", "POST /api/v1/claims", "GET /api/v1/claims/{number}", "POST /api/v1/claims/{number}/transitions",
 	"GET /api/v1/claim-rules", "PUT /api/v1/claim-rules", "POST /api/v1/payments/results",
 	"GET /api/v1/stats/yearly", "GET /api/v1/stats/public-list", "PUT /api/v1/premiums", "GET /api/v1/payments/list",
 	"POST /api/v1/premiums/imports",

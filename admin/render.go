@@ -126,6 +126,7 @@ func nav(p auth.Principal, path string) []navItem {
 		{"/admin/members", "会员", auth.ReadMembers},
 		{"/admin/claims", "互助金", auth.ReadClaims},
 		{"/admin/notices", "通知活动", auth.ReadNotices},
+		{"/admin/claims/new", "代录申请", auth.EnterClaims},
 		{"/admin/payments", "互助金发放", auth.ViewPayments},
 		{"/admin/stats", "互助金统计", auth.ReadClaimStats},
 		{"/admin/premiums", "缴费", auth.ManageClaimRules},

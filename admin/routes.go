@@ -28,6 +28,7 @@ var apiRoutes = []apiRoute{
 	{"POST", "/api/v1/unanswered/{id}/attach", (*Server).apiAttachUnanswered},
 	{"POST", "/api/v1/unanswered/{id}/faq", (*Server).apiCreateFromUnanswered},
 	{"GET", "/api/v1/claims", (*Server).apiListClaims},
+	{"POST", "/api/v1/claims", (*Server).apiEnterClaim},
 	{"GET", "/api/v1/claims/{number}", (*Server).apiClaim},
 	{"POST", "/api/v1/claims/{number}/transitions", (*Server).apiClaimTransition},
 	{"GET", "/api/v1/claim-rules", (*Server).apiClaimRules},
@@ -141,6 +142,8 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("POST /admin/legal/{number}/assign", (*Server).handleLegalAssign)
 	page("POST /admin/legal/{number}/transitions", (*Server).handleLegalTransition)
 	page("POST /admin/legal/{number}/notes", (*Server).handleLegalNote)
+	page("GET /admin/claims/new", (*Server).handleClaimNew)
+	page("POST /admin/claims/new", (*Server).handleClaimCreate)
 	page("GET /admin/payments", (*Server).handlePayments)
 	page("POST /admin/payments/results", (*Server).handlePaymentResults)
 	page("POST /admin/payments/{number}", (*Server).handleMarkPayment)

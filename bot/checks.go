@@ -21,6 +21,10 @@ func withClock(ctx context.Context, now func() time.Time) context.Context {
 	return context.WithValue(ctx, clockKey{}, now)
 }
 
+// WithClock makes now the clock of the checks run with ctx outside a routed message (the
+// console checking a claim entered on a member's behalf with the chat form's steps).
+func WithClock(ctx context.Context, now func() time.Time) context.Context { return withClock(ctx, now) }
+
 // Now is the router's clock as seen by checks and handlers (injected in
 // tests), or time.Now outside a routed message.
 func Now(ctx context.Context) time.Time {

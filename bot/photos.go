@@ -64,16 +64,9 @@ func (p *MediaPhotos) SavePhoto(ctx context.Context, openID, mediaID string, kee
 		}
 		return "", fmt.Errorf("fetch photo: %w", err)
 	}
-	max := p.MaxBytes
-	if max <= 0 {
-		max = 10 << 20
-	}
-	if len(data) > max {
-		return "", ErrPhotoTooLarge
-	}
-	ct := ImageType(data)
-	if ct == "" {
-		return "", ErrPhotoNotImage
+	ct, err := CheckPhoto(data, p.MaxBytes)
+	if err != nil {
+		return "", err
 	}
 	now := time.Now
 	if p.Now != nil {
@@ -84,6 +77,26 @@ func (p *MediaPhotos) SavePhoto(ctx context.Context, openID, mediaID string, kee
 		return "", fmt.Errorf("save photo: %w", err)
 	}
 	return "m" + strconv.FormatInt(id, 10), nil
+}
+
+// DefaultMaxPhotoBytes bounds one photo unless the store says otherwise.
+const DefaultMaxPhotoBytes = 10 << 20
+
+// CheckPhoto is what every photo must pass before it is stored, from chat or from the
+// console: at most max bytes (DefaultMaxPhotoBytes when max <= 0; ErrPhotoTooLarge) and a
+// real image by its magic bytes (ErrPhotoNotImage). It returns the content type.
+func CheckPhoto(data []byte, max int) (string, error) {
+	if max <= 0 {
+		max = DefaultMaxPhotoBytes
+	}
+	if len(data) > max {
+		return "", ErrPhotoTooLarge
+	}
+	ct := ImageType(data)
+	if ct == "" {
+		return "", ErrPhotoNotImage
+	}
+	return ct, nil
 }
 
 // ImageType names the image format by its magic bytes (never trusting the

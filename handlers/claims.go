@@ -35,6 +35,7 @@ const (
 // ClaimStore is what the claims capability uses; *storage.DB implements it.
 type ClaimStore interface {
 	MemberByOpenID(ctx context.Context, openID string) (storage.Member, error)
+	MemberByID(ctx context.Context, id int64) (storage.Member, error)
 	Enrollments(ctx context.Context, memberID int64) ([]storage.Enrollment, error)
 	ClaimRules(ctx context.Context) (storage.RuleSet, error)
 	EstimateClaim(ctx context.Context, memberID int64, c claims.Case) (claims.Estimate, storage.RuleSet, error)
@@ -417,12 +418,7 @@ func (c *Claims) summaryNote(ctx context.Context, s *bot.Session, d map[string]s
 
 func (c *Claims) submit(ctx context.Context, s *bot.Session, d map[string]string) (bot.Reply, error) {
 	memberID, _ := strconv.ParseInt(d[ckMember], 10, 64)
-	cs := caseOf(d)
-	in := storage.ClaimInput{
-		MemberID: memberID, Plan: cs.Plan, Hospital: d[ckHospital], AdmittedOn: cs.AdmittedOn, DischargedOn: cs.DischargedOn,
-		Diagnosis: d[ckDiagnosis], TotalCost: claims.Fen(bot.Fen(d[ckTotal])), InsurancePaid: claims.Fen(bot.Fen(d[ckInsurance])),
-		OutOfPocket: cs.OutOfPocket, BankName: d[ckBankName], BankCard: d[ckCard], MediaOwner: s.OpenID, SubmitToken: "chat:" + d[ckToken],
-	}
+	in := claimInputOf(d, s.OpenID, "chat:"+d[ckToken])
 	if !newCard(d) {
 		// The member chose the last claim's card: it is read from that claim (stored
 		// encrypted) only now, never kept in the session.
@@ -438,11 +434,6 @@ func (c *Claims) submit(ctx context.Context, s *bot.Session, d map[string]string
 		}
 		in.BankName = prev.BankName
 	}
-	for _, k := range claims.RequiredDocs(cs.Plan) {
-		for _, id := range storage.ParseMediaRefs(d[docPrefix+string(k)]) {
-			in.Attachments = append(in.Attachments, storage.AttachmentInput{Kind: k, MediaID: id})
-		}
-	}
 	res, err := c.store.SubmitClaim(ctx, in, memberAudit(ctx, s.OpenID))
 	var dup *storage.DuplicateClaimError
 	if errors.As(err, &dup) {
@@ -452,6 +443,24 @@ func (c *Claims) submit(ctx context.Context, s *bot.Session, d map[string]string
 		return bot.Reply{}, err
 	}
 	return bot.Text(fmt.Sprintf(msgClaimSubmitted, res.Claim.Number, res.Claim.Number)), nil
+}
+
+// claimInputOf is the claim the form's answers describe, with its photos saved under owner
+// (the member's openid, or the officer's upload key for 代录).
+func claimInputOf(d map[string]string, owner, token string) storage.ClaimInput {
+	memberID, _ := strconv.ParseInt(d[ckMember], 10, 64)
+	cs := caseOf(d)
+	in := storage.ClaimInput{
+		MemberID: memberID, Plan: cs.Plan, Hospital: d[ckHospital], AdmittedOn: cs.AdmittedOn, DischargedOn: cs.DischargedOn,
+		Diagnosis: d[ckDiagnosis], TotalCost: claims.Fen(bot.Fen(d[ckTotal])), InsurancePaid: claims.Fen(bot.Fen(d[ckInsurance])),
+		OutOfPocket: cs.OutOfPocket, BankName: d[ckBankName], BankCard: d[ckCard], MediaOwner: owner, SubmitToken: token,
+	}
+	for _, k := range claims.RequiredDocs(cs.Plan) {
+		for _, id := range storage.ParseMediaRefs(d[docPrefix+string(k)]) {
+			in.Attachments = append(in.Attachments, storage.AttachmentInput{Kind: k, MediaID: id})
+		}
+	}
+	return in
 }
 
 // AddProgress adds another capability's part of 进度 (legal aid's requests), shown after
