@@ -458,10 +458,7 @@ type statsPage struct {
 }
 
 func (s *Server) statsData(r *http.Request, p auth.Principal, withPublic bool) (statsPage, error) {
-	if err := auth.Authorize(p, auth.ReadClaimStats, auth.NoRecord); err != nil {
-		return statsPage{}, err
-	}
-	year, err := s.statsYear(r)
+	year, err := s.statsRequest(r, p)
 	if err != nil {
 		return statsPage{}, err
 	}

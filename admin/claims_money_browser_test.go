@@ -1,17 +1,12 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -38,79 +33,16 @@ func TestClaimMoneyInBrowser(t *testing.T) {
 	c.officer("clerk", []auth.Role{auth.RoleAdmin, auth.RoleFinance}, 0)
 	base := c.srv.URL
 
-	shots := os.Getenv("UNIONBOT_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// A real photo to upload.
-	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
-	for x := range 40 {
-		for y := range 30 {
-			img.Set(x, y, color.RGBA{uint8(x * 6), uint8(y * 8), 120, 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
 	photo := filepath.Join(t.TempDir(), "发票.png")
-	if err := os.WriteFile(photo, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(photo, photoPNG(t, 40, 30, color.RGBA{120, 160, 200, 255}), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768),
-	)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		for _, size := range [][2]int64{{390, 844}, {1366, 768}} {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Sleep(50*time.Millisecond)); err != nil {
-				t.Fatal(err)
-			}
-			img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatalf("screenshot %s: %v", name, err)
-			}
-			if err := os.WriteFile(filepath.Join(shots, fmt.Sprintf("%s-%d.png", name, size[0])), img, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if wide {
-				t.Errorf("%s at %d px: the page is wider than the screen", name, size[0])
-			}
-		}
-	}
-
-	do("login", chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SetValue(chromedp.CSS("#username"), "clerk"), chromedp.SetValue(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("#login-submit")), chromedp.WaitVisible(chromedp.CSS(".nav")))
+	br := newChrome(t, path, c.srv.URL)
+	ctx, do, text, shot := br.ctx, br.do, br.text, br.shot
+	br.login("clerk", testPassword)
+	do("logged in", chromedp.WaitVisible(chromedp.CSS(".nav")))
 
 	// 代录: look the member up, fill the paper form with one mistake, upload the photos.
 	do("lookup", chromedp.Navigate(base+"/admin/claims/new"), chromedp.WaitVisible(chromedp.CSS("#lookup-no")),

@@ -63,6 +63,27 @@ func (q *entryRequest) problem(field, label, msg string) {
 	q.Problems = append(q.Problems, handlers.EntryProblem{Field: field, Label: label, Message: msg})
 }
 
+// entryMember finds the member of q.Values["member_no"] within p's unit, or records why
+// not (another unit's member is told as a missing one).
+func (s *Server) entryMember(r *http.Request, p auth.Principal, q *entryRequest) error {
+	no := q.Values["member_no"]
+	if no == "" {
+		q.problem("member_no", "会员", "请填写会员编号。")
+		return nil
+	}
+	m, err := scoped(r, p, auth.EnterClaims, s.db.MemberByNo, no, func(m storage.Member) int64 { return m.UnitID })
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, auth.ErrNotFound):
+		q.problem("member_no", "会员", "没有找到会员编号为「"+no+"」的会员，或该会员不在您的基层工会。")
+		q.status = http.StatusNotFound
+		return nil
+	case err != nil:
+		return err
+	}
+	q.Member, q.Entry.MemberID = m, m.ID
+	return nil
+}
+
 // uploadOwner is the key the officer's uploads are stored under (media.open_id).
 func uploadOwner(p auth.Principal) string { return "console:" + p.Actor() }
 
@@ -83,18 +104,8 @@ func (s *Server) readEntry(r *http.Request, p auth.Principal) (*entryRequest, er
 	e.BankName, e.BankCard, e.Token = q.Values["bank_name"], q.Values["bank_card"], strings.TrimSpace(r.FormValue("token"))
 	e.MediaOwner = uploadOwner(p)
 
-	no := q.Values["member_no"]
-	m, err := scoped(r, p, auth.EnterClaims, s.db.MemberByNo, no, func(m storage.Member) int64 { return m.UnitID })
-	switch {
-	case no == "":
-		q.problem("member_no", "会员", "请填写会员编号。")
-	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, auth.ErrNotFound):
-		q.problem("member_no", "会员", "没有找到会员编号为「"+no+"」的会员，或该会员不在您的基层工会。")
-		q.status = http.StatusNotFound
-	case err != nil:
+	if err := s.entryMember(r, p, q); err != nil {
 		return nil, err
-	default:
-		q.Member, e.MemberID = m, m.ID
 	}
 
 	e.Photos = map[claims.DocKind][]int64{}
@@ -296,16 +307,13 @@ func (s *Server) handleClaimNew(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 	q := &entryRequest{Values: map[string]string{"member_no": strings.TrimSpace(r.URL.Query().Get("member_no"))}}
 	status, msg := http.StatusOK, ""
-	if no := q.Values["member_no"]; no != "" {
-		m, err := scoped(r, p, auth.EnterClaims, s.db.MemberByNo, no, func(m storage.Member) int64 { return m.UnitID })
-		switch {
-		case errors.Is(err, storage.ErrNotFound) || errors.Is(err, auth.ErrNotFound):
-			status, msg = http.StatusNotFound, "没有找到会员编号为「"+no+"」的会员，或该会员不在您的基层工会。"
-		case err != nil:
+	if q.Values["member_no"] != "" {
+		if err := s.entryMember(r, p, q); err != nil {
 			s.fail(w, r, err)
 			return
-		default:
-			q.Member = m
+		}
+		if len(q.Problems) > 0 {
+			status, msg = q.status, q.Problems[0].Message
 		}
 	}
 	s.renderStatus(w, r, status, "claim_new", &pageData{Title: "代录互助金申请", Error: msg, Data: s.claimNewData(q, nil)})

@@ -92,6 +92,14 @@ func (s *Server) statsYear(r *http.Request) (int, error) {
 	return y, nil
 }
 
+// statsRequest authorizes a request for figures and reads its year.
+func (s *Server) statsRequest(r *http.Request, p auth.Principal) (int, error) {
+	if err := auth.Authorize(p, auth.ReadClaimStats, auth.NoRecord); err != nil {
+		return 0, err
+	}
+	return s.statsYear(r)
+}
+
 // statsUnit is the unit p's figures are restricted to (0: all).
 func statsUnit(p auth.Principal) int64 {
 	unit, _ := auth.UnitFilter(p, 0)
@@ -99,11 +107,7 @@ func statsUnit(p auth.Principal) int64 {
 }
 
 func (s *Server) apiYearlyStats(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.ReadClaimStats, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	year, err := s.statsYear(r)
+	year, err := s.statsRequest(r, p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -146,11 +150,7 @@ func viewYearly(y storage.Yearly) yearlyView {
 }
 
 func (s *Server) apiPublicList(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.ReadClaimStats, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	year, err := s.statsYear(r)
+	year, err := s.statsRequest(r, p)
 	if err != nil {
 		s.fail(w, r, err)
 		return

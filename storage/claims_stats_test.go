@@ -166,3 +166,38 @@ func TestYearlyFigures(t *testing.T) {
 		}
 	})
 }
+
+// TestYearlyLegalCases counts the legal-aid requests of a unit's members by the year they
+// were submitted; a non-member's request belongs to no unit and is not in the units' figures.
+func TestYearlyLegalCases(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := yearlyFixture(t, db)
+		ctx := t.Context()
+		for oid, member := range map[string]int64{"o-legal-2": f.m[2].ID, "o-not-a-member": 0} {
+			in := legalInput(oid)
+			in.MemberID = member
+			if _, _, err := f.db.SubmitLegalCase(ctx, in, memberAuditOf(oid)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		y, err := f.db.YearlyFigures(ctx, 2026, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range y.Units {
+			want := 0
+			if u.UnitID == f.m[2].UnitID {
+				want = 1
+			}
+			if u.LegalCases != want {
+				t.Errorf("%s: %d legal cases, want %d", u.Unit, u.LegalCases, want)
+			}
+		}
+		if y.Total.LegalCases != 1 {
+			t.Errorf("total legal cases %d", y.Total.LegalCases)
+		}
+		if y, err := f.db.YearlyFigures(ctx, 2025, 0); err != nil || y.Total.LegalCases != 0 {
+			t.Errorf("2025: %+v %v", y.Total, err)
+		}
+	})
+}
