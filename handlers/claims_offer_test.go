@@ -56,6 +56,11 @@ func TestAskingStartsClaim(t *testing.T) {
 	mustContain(t, f.say("o-stranger", "生病了能报销吗"), "现在开始请回复“是”")
 	mustContain(t, f.say("o-stranger", "是"), "先绑定会员身份")
 
+	// Medical costs are a claim even when they name an insurance; a work injury is legal aid's.
+	mustContain(t, f.say(z, "住院了医疗保险怎么报销"), "可以申请工会互助金", "现在开始请回复“是”")
+	mustContain(t, f.say(z, "工伤住院了怎么报销"), "回复“是”（或“法律援助”）")
+	mustContain(t, f.say(z, "不用"), "好的")
+
 	// Legal aid answers and offers through the same mechanism.
 	mustContain(t, f.say("o-worker", "老板拖欠工资怎么办"), "回复“是”（或“法律援助”）")
 	mustContain(t, f.say("o-worker", "是"), "交给工会法律援助工作人员")

@@ -145,6 +145,9 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 	s.Claims.register(r)
 	registerSoon(r)
 	s.Knowledge.register(r, s.Menu.handleMenu)
+	// Claims first: "住院了医疗保险怎么报销" is about a claim, not an employer's insurance;
+	// the claim's words leave work injuries to legal aid.
+	s.Knowledge.addOffer(s.Claims.offer())
 	s.LegalAid = registerLegalAid(r, d, s.Knowledge)
 	screens := []func(context.Context, *bot.Session, bot.Input) bot.ScreenResult{s.Knowledge.offerScreen}
 	if s.LegalAid != nil {
@@ -152,7 +155,6 @@ func Register(r *bot.Router, d Deps) (*Service, error) {
 		screens = append(screens, s.LegalAid.screen)
 	}
 	r.Screen(chainScreens(screens...))
-	s.Knowledge.addOffer(s.Claims.offer()) // after legal aid's: a work injury is a legal question
 	s.Activities.register(r, s.Knowledge.handleFallback)
 	s.Handoff.register(r, s.Knowledge.handleFallback)
 	s.Followers.register(r)
