@@ -201,12 +201,12 @@ func TestColloquialSet(t *testing.T) {
 	checkAtMost(t, "colloquial wrong", r.WrongRate(), 0.012)
 }
 
-// TestDevSet scores testdata/dev.tsv, issue 8's tuning set of its second and
-// third rounds (nine or more colloquial phrasings per entry). Reached: direct
-// 450/498, wrong 9/516, top-1 485/498.
+// TestDevSet scores testdata/dev.tsv, issue 8's tuning set of its second to
+// fourth rounds (twelve or more colloquial phrasings per entry). Reached:
+// direct 605/663, wrong 11/687, top-1 645/663.
 func TestDevSet(t *testing.T) {
 	r := scoreSet(t, "testdata/dev.tsv", true)
-	check(t, "dev direct", r.DirectRate(), 0.89)
+	check(t, "dev direct", r.DirectRate(), 0.90)
 	check(t, "dev top-1", r.Top1Accuracy(), 0.965)
 	checkAtMost(t, "dev wrong", r.WrongRate(), 0.02)
 }
@@ -247,6 +247,19 @@ func TestFreshSet(t *testing.T) {
 	check(t, "fresh direct", r.DirectRate(), 0.85)
 	check(t, "fresh top-1", r.Top1Accuracy(), 0.93)
 	checkAtMost(t, "fresh wrong", r.WrongRate(), 0.02)
+}
+
+// TestFinalSet scores testdata/final.tsv, a fourth held-out set written after
+// the third round had landed. A fourth round tuned on a widened dev.tsv and
+// was then scored on it once: 98/110 direct and 2/120 wrong, exactly what the
+// third-round matcher gets, while it lost lines on fresh.tsv and blind.tsv, so
+// that round was not kept. Figures of the matcher as it is: direct 98/110,
+// wrong 2/120, top-1 103/110. Floors about two lines under, wrong at 2 %.
+func TestFinalSet(t *testing.T) {
+	r := scoreSet(t, "testdata/final.tsv", false)
+	check(t, "final direct", r.DirectRate(), 0.87)
+	check(t, "final top-1", r.Top1Accuracy(), 0.92)
+	checkAtMost(t, "final wrong", r.WrongRate(), 0.02)
 }
 
 // scoreSet checks an evaluation file against the seed and scores it; the
