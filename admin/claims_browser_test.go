@@ -104,4 +104,16 @@ func claimsInBrowser(t *testing.T, e *env, ch *chrome) {
 		t.Errorf("the member's notice: %+v %v", m, err)
 	}
 	ch.do("logout", chromedp.Click(chromedp.CSS(`button.linkbtn`)), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
+
+	// The county admin confirms the union's own rules: the example marker goes.
+	ch.login("chief", testPassword)
+	ch.do("rules", chromedp.WaitVisible(chromedp.CSS("#stat-members")), chromedp.Navigate(ch.base+"/admin/claims"), chromedp.WaitVisible(chromedp.CSS("#rules-link")),
+		chromedp.Click(chromedp.CSS("#rules-link")), chromedp.WaitVisible(chromedp.CSS("#rules-example")))
+	ch.shot("claim-rules")
+	ch.do("save rules", chromedp.SetValue(chromedp.CSS("#deductible"), "300"), chromedp.Click(chromedp.CSS("#save-rules")),
+		chromedp.WaitVisible(chromedp.CSS("#rules-own")))
+	if rs, err := c.db.ClaimRules(ctx); err != nil || rs.Version != 1 || rs.Rules.Deductible != claims.Yuan(300) || rs.ConfirmedBy != "chief" {
+		t.Errorf("rules saved: %+v %v", rs, err)
+	}
+	ch.do("logout", chromedp.Click(chromedp.CSS(`button.linkbtn`)), chromedp.WaitVisible(chromedp.CSS("#login-submit")))
 }
