@@ -178,6 +178,9 @@ func (s *Server) renderClaim(w http.ResponseWriter, r *http.Request, p auth.Prin
 		if f.To == claims.Approved {
 			d.Forms[i].Amount = yuanField(c.Estimate.Amount, true)
 		}
+		if f.To == claims.NeedMore && len(d.Missing) > 0 {
+			d.Forms[i].MissingDoc = string(d.Missing[0]) // the first required document without a photo
+		}
 		if form != nil && string(f.To) == form["to"] {
 			d.Forms[i].Amount, d.Forms[i].Reason, d.Forms[i].PaymentRef = form["amount"], form["reason"], form["payment_ref"]
 			d.Forms[i].MissingDoc, d.Forms[i].Missing = form["missing_doc"], form["missing"]

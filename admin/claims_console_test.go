@@ -255,6 +255,9 @@ func TestClaimsConsole(t *testing.T) {
 	if !strings.Contains(body, "申请已改为「审核中」，会员会收到通知") || !strings.Contains(body, `value="3200"`) {
 		t.Errorf("after start: flash or prefilled estimate missing")
 	}
+	if !strings.Contains(body, `<option value="discharge_summary" selected>`) {
+		t.Error("补件 does not offer the first missing document")
+	}
 	// The same form again: stale.
 	code, _, body = move(rev, a, url.Values{"to": {"reviewing"}, "version": {"1"}})
 	if code != http.StatusConflict || !strings.Contains(body, "该记录已被他人处理，请刷新后按最新状态重试") {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -32,6 +31,5 @@ func (s *Server) servePhoto(w http.ResponseWriter, r *http.Request, id int64) {
 	h.Set("Content-Type", ct)
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(m.Data)))
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(m.Data))
 }
