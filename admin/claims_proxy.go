@@ -24,6 +24,7 @@ import (
 	"unionbot/bot"
 	"unionbot/claims"
 	"unionbot/handlers"
+	"unionbot/parse"
 	"unionbot/storage"
 	"unionbot/web"
 )
@@ -356,7 +357,12 @@ func (s *Server) handleClaimCreate(w http.ResponseWriter, r *http.Request, p aut
 	} else if c.Estimate.Refusal != "" {
 		msg += "按现行规则预审：" + c.Estimate.Refusal.Text() + "，请审核时核实。"
 	} else {
-		msg += fmt.Sprintf("按现行规则估算约 %s 元，以审核结果为准。", c.Estimate.Amount)
+		msg += fmt.Sprintf("按现行规则估算约 %s 元，以审核结果为准。", parse.FormatFen(int64(c.Estimate.Amount)))
 	}
-	s.flashRedirect(w, r, msg, "/admin/claims/new")
+	// The claim's page (the reviewers' view) when the officer may read it; else a fresh form.
+	target := "/admin/claims/new"
+	if auth.Can(p, auth.ReadClaims) {
+		target = "/admin/claims/" + c.Number
+	}
+	s.flashRedirect(w, r, msg, target)
 }

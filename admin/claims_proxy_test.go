@@ -144,12 +144,12 @@ func TestClaimEntryConsole(t *testing.T) {
 				good["kept_"+k[1]] = k[2]
 			}
 			code, loc, _ := rev.postEntry(good, []upfile{{"doc_invoice", "发票.jpg", jpeg("invoice")}})
-			if code != 303 || loc != "/admin/claims/new" {
-				t.Fatalf("entry: %d %s", code, loc)
-			}
 			cs := c.claimsOf("A1")
 			if len(cs) != 1 {
 				t.Fatalf("claims: %d", len(cs))
+			}
+			if code != 303 || loc != "/admin/claims/"+cs[0].Number { // the reviewers' page of the claim
+				t.Fatalf("entry: %d %s", code, loc)
 			}
 			cl := c.status(cs[0].Number)
 			if cl.SubmittedBy != "officer:revA" || len(cl.Attachments) != len(claims.RequiredDocs(claims.Hospital)) || cl.Status != claims.Submitted ||
