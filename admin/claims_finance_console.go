@@ -324,11 +324,7 @@ func (s *Server) handlePremiums(w http.ResponseWriter, r *http.Request, p auth.P
 // renderPremiums shows the year's premiums, with msg as an error and imp (of the file
 // name) as the table of an import.
 func (s *Server) renderPremiums(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, msg string, imp *premiumImport, name string) {
-	if err := auth.Authorize(p, auth.ManageClaimRules, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	year, err := s.statsYear(r)
+	year, err := s.yearRequest(r, p, auth.ManageClaimRules)
 	if err != nil {
 		s.fail(w, r, err)
 		return

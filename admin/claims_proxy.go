@@ -37,19 +37,6 @@ const entryPhotoKeep = 24 * time.Hour
 var entryFieldNames = []string{"member_no", "plan", "hospital", "admitted_on", "discharged_on", "diagnosis",
 	"total_cost", "insurance_paid", "out_of_pocket", "bank_name", "bank_card"}
 
-// entryDocs are the document kinds any plan asks for, in the chat form's order.
-func entryDocs() []claims.DocKind {
-	var out []claims.DocKind
-	for _, p := range claims.Plans {
-		for _, k := range claims.RequiredDocs(p) {
-			if !slices.Contains(out, k) {
-				out = append(out, k)
-			}
-		}
-	}
-	return out
-}
-
 // entryRequest is a parsed 代录 request: the entry, the member, and what was wrong with
 // the photos or the member (problems the officer can fix, shown with the entry's own).
 type entryRequest struct {
@@ -88,9 +75,12 @@ func (s *Server) entryMember(r *http.Request, p auth.Principal, q *entryRequest)
 // uploadOwner is the key the officer's uploads are stored under (media.open_id).
 func uploadOwner(p auth.Principal) string { return "console:" + p.Actor() }
 
-// readEntry reads a 代录 request (multipart form, console or API) as p: the member must be
-// in p's unit; photos are checked and stored, provisional until the claim keeps them.
+// readEntry reads a 代录 request (multipart form, console or API) as p, who must be allowed
+// to enter claims: the member must be in p's unit; photos are checked and stored, provisional until the claim keeps them.
 func (s *Server) readEntry(r *http.Request, p auth.Principal) (*entryRequest, error) {
+	if err := auth.Authorize(p, auth.EnterClaims, auth.NoRecord); err != nil {
+		return nil, err
+	}
 	if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		return nil, userErr(http.StatusBadRequest, "bad_form", "表单无法读取（照片每张不超过 10 MB）。")
 	}
@@ -110,7 +100,7 @@ func (s *Server) readEntry(r *http.Request, p auth.Principal) (*entryRequest, er
 	}
 
 	e.Photos = map[claims.DocKind][]int64{}
-	for _, kind := range entryDocs() {
+	for _, kind := range handlers.ClaimDocKinds() {
 		field := "doc_" + string(kind)
 		// Photos uploaded by an earlier try of this form (or of a double click).
 		for _, id := range storage.ParseMediaRefs(r.FormValue("kept_" + field)) {
@@ -207,10 +197,6 @@ func entryErr(q *entryRequest, err error) error {
 // console's form, photos as doc_<kind> files). 201 with the claim; 200 with the same claim
 // when the token was used already.
 func (s *Server) apiEnterClaim(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.EnterClaims, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	q, err := s.readEntry(r, p)
 	if err != nil {
 		s.fail(w, r, err)
@@ -283,7 +269,7 @@ func (s *Server) claimNewData(q *entryRequest, ee *handlers.EntryError) claimNew
 		d.CardReadBack = ee.CardReadBack
 	}
 	plan := claims.Plan(q.Values["plan"])
-	for _, k := range entryDocs() {
+	for _, k := range handlers.ClaimDocKinds() {
 		var plans []string
 		for _, p := range claims.Plans {
 			if slices.Contains(claims.RequiredDocs(p), k) {
@@ -323,10 +309,6 @@ func (s *Server) handleClaimNew(w http.ResponseWriter, r *http.Request, p auth.P
 // handleClaimCreate files the entry, or shows the form again with every problem beside its
 // field and the photos already uploaded kept.
 func (s *Server) handleClaimCreate(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.EnterClaims, auth.NoRecord); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	q, err := s.readEntry(r, p)
 	if err != nil {
 		s.fail(w, r, err)

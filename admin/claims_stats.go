@@ -94,7 +94,12 @@ func (s *Server) statsYear(r *http.Request) (int, error) {
 
 // statsRequest authorizes a request for figures and reads its year.
 func (s *Server) statsRequest(r *http.Request, p auth.Principal) (int, error) {
-	if err := auth.Authorize(p, auth.ReadClaimStats, auth.NoRecord); err != nil {
+	return s.yearRequest(r, p, auth.ReadClaimStats)
+}
+
+// yearRequest authorizes act for a page or endpoint of one year and reads the year.
+func (s *Server) yearRequest(r *http.Request, p auth.Principal, act auth.Action) (int, error) {
+	if err := auth.Authorize(p, act, auth.NoRecord); err != nil {
 		return 0, err
 	}
 	return s.statsYear(r)

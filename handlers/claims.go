@@ -211,6 +211,10 @@ func planNames() []string {
 	return out
 }
 
+// ClaimDocKinds are the document kinds of every plan, in the order the chat form asks for
+// them (the console's 代录 form shows them in the same order).
+func ClaimDocKinds() []claims.DocKind { return docKinds() }
+
 // docKinds are the document kinds of every plan, in the order the form asks for them.
 func docKinds() []claims.DocKind {
 	var out []claims.DocKind
