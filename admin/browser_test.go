@@ -247,6 +247,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot("roster-check")
 	do("roster apply", chromedp.Click(chromedp.CSS("#apply")), chromedp.WaitVisible(`//h2[contains(., "导入已完成")]`))
 	shot("roster-done")
+	// An import another replica is running, 400 of 1,000 rows done: its page polls the figures.
+	running := runningImport(t, e.db)
+	do("roster running", chromedp.Navigate(fmt.Sprintf("%s/admin/roster/imports/%d", base, running)),
+		chromedp.WaitVisible(chromedp.CSS("#rows-done")))
+	if got := text("#roster-job h2"); !strings.HasPrefix(got, "导入进行中") {
+		t.Errorf("running import's heading: %q", got)
+	}
+	if got := text("#rows-done"); got != "400" {
+		t.Errorf("rows done on the running import's page: %q", got)
+	}
+	shot("roster-running")
 	do("my wechat", chromedp.Navigate(base+"/admin/wechat"), chromedp.WaitVisible(chromedp.CSS("#link-code-btn")),
 		chromedp.Click(chromedp.CSS("#link-code-btn")), chromedp.WaitVisible(chromedp.CSS("#link-code")))
 	shot("wechat")

@@ -181,7 +181,7 @@ type rosterProgress struct {
 }
 
 var rosterStatusText = map[string]string{
-	storage.ImportChecked: "待确认", storage.ImportQueued: "排队中", storage.ImportRunning: "导入中",
+	storage.ImportChecked: "待确认", storage.ImportQueued: "排队中", storage.ImportRunning: "进行中",
 	storage.ImportDone: "已完成", storage.ImportFailed: "失败",
 }
 

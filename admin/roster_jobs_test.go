@@ -37,6 +37,32 @@ func waitImport(t *testing.T, db *storage.DB, id int64) storage.RosterImport {
 	}
 }
 
+// runningImport is a 1,000-row import a worker elsewhere holds, 400 rows done (380 inserted,
+// 20 refused), as its page shows mid-way.
+func runningImport(t *testing.T, db *storage.DB) int64 {
+	t.Helper()
+	ctx := t.Context()
+	imp, err := db.CreateRosterImport(ctx, storage.NewRosterImport{FileName: "全县名册.xlsx", Format: "xlsx", Data: []byte("PK"),
+		RowsTotal: 1000, Accepted: 980, CreatedBy: "officer:chief", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.QueueRosterImport(ctx, imp.ID, storage.AuditEntry{Actor: "officer:chief"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimRosterImport(ctx, imp.ID, "replica-elsewhere", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ApplyRosterBatch(ctx, imp.ID, "replica-elsewhere", time.Hour, nil, func([]storage.UpsertOutcome) storage.ImportProgress {
+		return storage.ImportProgress{LastRow: 401, Rows: 400, Inserted: 380, Rejected: 20,
+			Errors: []storage.ImportRowError{{Row: 17, Column: "身份证号", Reason: "身份证号校验位不正确，请核对后重新输入"}}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imp.ID
+}
+
 // jobJSON is what the import's page polls.
 type jobJSON struct {
 	Status   string `json:"status"`
@@ -109,7 +135,7 @@ func TestRosterImportJobSurvivesRestart(t *testing.T) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-			if _, _, body := b.get(page); !strings.Contains(body, "导入中") || !strings.Contains(body, "progress.js") ||
+			if _, _, body := b.get(page); !strings.Contains(body, "导入进行中") || !strings.Contains(body, "progress.js") ||
 				!strings.Contains(body, `data-poll="`+api+`"`) {
 				t.Fatalf("job page while running: %.3000s", body)
 			}

@@ -205,6 +205,19 @@ func TestClip(t *testing.T) {
 	}
 }
 
+// A logged value from an unverified request may be invalid UTF-8: bytes that start no rune
+// are cut back to the value's start, never before it (which would panic in the log line).
+func TestClipInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{strings.Repeat("\x80", 100), "…"},
+		{strings.Repeat("\xbf", 65), "…"},
+	} {
+		if got := clip(tc.in); got != tc.want {
+			t.Errorf("clip(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 // TestEchostrInSafeModeUsesSignature: the echostr check is signature-only in
 // every mode, so a safe-mode account can still verify its URL.
 func TestEchostrInSafeModeUsesSignature(t *testing.T) {
