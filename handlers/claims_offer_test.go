@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ func TestAskingStartsClaim(t *testing.T) {
 	for _, q := range []string{"我住院了怎么报销", "互助金怎么申请", "生病了能报销吗", "住院花了好多钱工会能补吗"} {
 		got := f.say(z, q)
 		mustContain(t, got, "互助金", "现在开始请回复“是”", "随时发送“互助金”")
+		if !strings.HasSuffix(got, "以后也可以随时发送“互助金”。") {
+			t.Errorf("the offer is not the last thing said: %q", got) // one question per message
+		}
 		mustContain(t, f.say(z, "不用了"), "好的。还有其他问题随时发给我")
 	}
 	// An officers' keyword rule answers in their words, with the offer under it.

@@ -52,10 +52,11 @@ func (s *Knowledge) answerOffer(ctx context.Context, sess *bot.Session, kb *know
 		if !ok {
 			continue
 		}
-		answer, tail := advice, "\n"+msgAnswerTail
+		answer, tail := advice, ""
 		if r, ok := kb.rules.Match(text); ok {
-			answer, tail = r.Reply, "" // the officers' own wording, as they wrote it
+			answer = r.Reply // the officers' own wording, as they wrote it
 		} else if o.fromFAQ {
+			tail = "\n" + msgAnswerTail // as the FAQ's answers end
 			switch level, results := kb.index.Match(text); {
 			case level == faq.Confident && len(results) > 0:
 				if e, ok := kb.entries[results[0].ID]; ok {
