@@ -325,6 +325,10 @@ func TestStatsConsole(t *testing.T) {
 			t.Errorf("public list shows %s", bad)
 		}
 	}
+	// The dashboard carries this year's sentence (the claims clock's year is 2026, as is the server's test data).
+	if _, _, home := view.get("/admin/"); !strings.Contains(home, `id="aid-card"`) || !strings.Contains(home, "办理了互助金申领手续") {
+		t.Error("dashboard has no mutual-aid card")
+	}
 	if code, _, _ := view.get("/admin/stats?year=abc"); code != 400 {
 		t.Errorf("bad year: %d", code)
 	}

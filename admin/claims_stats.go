@@ -57,6 +57,9 @@ func viewUnitYear(u storage.UnitYear) unitYearView {
 // yearlySummary is the figures as the source report puts them: "2026年度，40家单位的70名职工
 // 办理了互助金申领手续，共发放互助金5.5万余元。"
 func yearlySummary(y storage.Yearly) string {
+	if y.Total.Claims == 0 {
+		return fmt.Sprintf("%d年度还没有职工办理互助金申领手续。", y.Year)
+	}
 	return fmt.Sprintf("%d年度，%d家单位的%d名职工办理了互助金申领手续，共发放互助金%s。", y.Year, y.UnitsWithClaims, y.Total.Claimants, reportAmount(y.Total.Paid))
 }
 

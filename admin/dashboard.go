@@ -96,6 +96,7 @@ type dashboardPage struct {
 	UnitCount               int
 	BoundPercent            string
 	Legal                   *legalDashboard // for those who handle legal-aid cases
+	Aid                     *yearlyView     // this year's mutual-aid figures (claims_stats.go)
 }
 
 // legalDashboard is the dashboard's legal-aid card: this year's cases and satisfaction, the
@@ -148,6 +149,15 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, p auth.
 			return
 		}
 		pg.Legal = &legalDashboard{Year: year, Cases: y.Cases, Ratings: y.Ratings.Count, Average: averageText(y.Ratings), Counts: counts}
+	}
+	if auth.Can(p, auth.ReadClaimStats) {
+		y, err := s.db.YearlyFigures(r.Context(), s.now().In(shanghai).Year(), unit)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v := viewYearly(y)
+		pg.Aid = &v
 	}
 	s.render(w, r, "dashboard", &pageData{Title: "概览", Data: pg})
 }
