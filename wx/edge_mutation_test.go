@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -396,5 +397,69 @@ func TestTokensCacheAndForcedRefresh(t *testing.T) {
 	}
 	if _, err := store.Get(ctx, tokenForceKey("wxA")); !errors.Is(err, kv.ErrNotFound) {
 		t.Errorf("force flag left set: %v", err)
+	}
+}
+
+// recordingPusher keeps the late replies it is given.
+type recordingPusher struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (p *recordingPusher) SendText(_ context.Context, openID, text string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent = append(p.sent, openID+":"+text)
+	return nil
+}
+
+// A late reply goes out through the Pusher the callback was given (the outbox, in the
+// service), not through a Sender of its own.
+func TestLateReplyUsesTheGivenPusher(t *testing.T) {
+	pusher := &recordingPusher{}
+	h := newWXHarness(t, wxHarnessOptions{replyTimeout: 100 * time.Millisecond, pusher: pusher})
+	h.engine.set(func(e *wxEngine) { e.delay = 400 * time.Millisecond })
+	resp, err := h.client.Do(t.Context(), wxPrepare(t, h, localwx.TextMsg("oLate", "进度")))
+	if err != nil || !resp.Empty {
+		t.Fatalf("answer %q, %v; want success", resp.Body, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := h.cb.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pusher.mu.Lock()
+	defer pusher.mu.Unlock()
+	if len(pusher.sent) != 1 || pusher.sent[0] != "oLate:echo:进度" {
+		t.Fatalf("pushed through the given pusher: %q", pusher.sent)
+	}
+	if n := len(h.emu.SentTo("oLate")); n != 0 {
+		t.Fatalf("%d messages sent around the given pusher", n)
+	}
+}
+
+// A signed delivery the SDK cannot read is logged with the SDK's reason (clipped), so an
+// operator can tell a wrong AES key from a malformed body.
+func TestRejectedDeliveryLogsTheReason(t *testing.T) {
+	h := newWXHarness(t, wxHarnessOptions{mode: localwx.Safe})
+	p := wxPrepare(t, h, localwx.TextMsg("oUser1", "hi"))
+	enc := "bm90IGEgdmFsaWQgcGF5bG9hZCBhdCBhbGwsIHJlYWxseQ=="
+	u := wxWithQuery(t, p.URL, "msg_signature", util.Signature(wxTestToken, p.Timestamp, p.Nonce, enc))
+	status, _ := h.post(t, u, []byte("<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA["+enc+"]]></Encrypt></xml>"), "")
+	if status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", status)
+	}
+	var reason string
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		var rec struct {
+			Msg string `json:"msg"`
+			Err string `json:"err"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "wechat callback rejected" {
+			reason = rec.Err
+		}
+	}
+	if len([]rune(reason)) < 10 || len(reason) > 4*maxLogValue+len("…") {
+		t.Fatalf("logged reason %q: want the SDK's error, at most %d bytes", reason, 4*maxLogValue)
 	}
 }

@@ -189,6 +189,7 @@ type wxHarnessOptions struct {
 	aesKey       string
 	logLevel     slog.Level
 	logOut       io.Writer // default: h.logs
+	pusher       Pusher    // late replies; default the harness's Sender
 }
 
 func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
@@ -228,8 +229,12 @@ func newWXHarness(t testing.TB, o wxHarnessOptions) *wxHarness {
 	}
 	engine := newWXEngine(o.store, logger)
 	sender := NewSender(wc)
+	var pusher Pusher = sender
+	if o.pusher != nil {
+		pusher = o.pusher
+	}
 	cb := NewCallback(CallbackOptions{
-		WeChat: wc, Engine: engine, Pusher: sender, Logger: logger,
+		WeChat: wc, Engine: engine, Pusher: pusher, Logger: logger,
 		ReplyTimeout: o.replyTimeout, Now: o.now,
 	})
 	srv := httptest.NewServer(cb)
