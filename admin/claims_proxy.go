@@ -29,6 +29,18 @@ import (
 	"unionbot/web"
 )
 
+// maxEntryBytes bounds one 代录 request, photos included.
+const maxEntryBytes = 100 << 20
+
+// limitEntry bounds the body of a 代录 request before anything reads it (the console's
+// form token check parses the form first).
+func limitEntry(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxEntryBytes)
+		h.ServeHTTP(w, r)
+	})
+}
+
 // entryPhotoKeep is how long photos uploaded for an entry wait for its submission (a
 // refused form keeps them for the officer's next try).
 const entryPhotoKeep = 24 * time.Hour
@@ -82,7 +94,7 @@ func (s *Server) readEntry(r *http.Request, p auth.Principal) (*entryRequest, er
 		return nil, err
 	}
 	if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return nil, userErr(http.StatusBadRequest, "bad_form", "表单无法读取（照片每张不超过 10 MB）。")
+		return nil, userErr(http.StatusBadRequest, "bad_form", "表单无法读取（照片每张不超过 10 MB，合计不超过 100 MB）。")
 	}
 	q := &entryRequest{Values: map[string]string{}, status: http.StatusUnprocessableEntity}
 	for _, k := range entryFieldNames {

@@ -143,7 +143,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	page("POST /admin/legal/{number}/transitions", (*Server).handleLegalTransition)
 	page("POST /admin/legal/{number}/notes", (*Server).handleLegalNote)
 	page("GET /admin/claims/new", (*Server).handleClaimNew)
-	page("POST /admin/claims/new", (*Server).handleClaimCreate)
+	mux.Handle("POST /admin/claims/new", limitEntry(s.protect(s.console((*Server).handleClaimCreate))))
 	page("GET /admin/payments", (*Server).handlePayments)
 	page("POST /admin/payments/results", (*Server).handlePaymentResults)
 	page("POST /admin/payments/{number}", (*Server).handleMarkPayment)
@@ -164,7 +164,11 @@ func (s *Server) Mount(mux *http.ServeMux) {
 
 	// API.
 	for _, rt := range apiRoutes {
-		mux.Handle(rt.Method+" "+rt.Pattern, s.protect(s.api(rt.handler)))
+		h := s.protect(s.api(rt.handler))
+		if rt.Method == "POST" && rt.Pattern == "/api/v1/claims" {
+			h = limitEntry(h)
+		}
+		mux.Handle(rt.Method+" "+rt.Pattern, h)
 	}
 	mux.Handle("/api/v1/", s.protect(s.api(func(s *Server, w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 		s.fail(w, r, userErr(http.StatusNotFound, "not_found", "没有这个接口。"))
