@@ -436,6 +436,34 @@ func TestLateReplyUsesTheGivenPusher(t *testing.T) {
 	if n := len(h.emu.SentTo("oLate")); n != 0 {
 		t.Fatalf("%d messages sent around the given pusher", n)
 	}
+	if logs := h.logs.String(); !strings.Contains(logs, `"msg":"late reply pushed"`) || strings.Contains(logs, "push late reply") {
+		t.Fatalf("a pushed reply is logged as pushed, not as failed:\n%s", logs)
+	}
+}
+
+// failingPusher cannot reach WeChat.
+type failingPusher struct{}
+
+func (failingPusher) SendText(context.Context, string, string) error { return errors.New("45015 out of window") }
+
+// A late reply that cannot be pushed is logged as an error (the member got nothing), never
+// as pushed.
+func TestLatePushFailureIsLogged(t *testing.T) {
+	h := newWXHarness(t, wxHarnessOptions{replyTimeout: 100 * time.Millisecond, pusher: failingPusher{}})
+	h.engine.set(func(e *wxEngine) { e.delay = 400 * time.Millisecond })
+	if _, err := h.client.Do(t.Context(), wxPrepare(t, h, localwx.TextMsg("oLate", "进度"))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := h.cb.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, `"level":"ERROR","msg":"push late reply"`) || !strings.Contains(logs, "45015 out of window") ||
+		strings.Contains(logs, "late reply pushed") {
+		t.Fatalf("a failed push is not logged as an error:\n%s", logs)
+	}
 }
 
 // A signed delivery the SDK cannot read is logged with the SDK's reason (clipped), so an
