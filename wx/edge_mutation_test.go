@@ -444,7 +444,9 @@ func TestLateReplyUsesTheGivenPusher(t *testing.T) {
 // failingPusher cannot reach WeChat.
 type failingPusher struct{}
 
-func (failingPusher) SendText(context.Context, string, string) error { return errors.New("45015 out of window") }
+func (failingPusher) SendText(context.Context, string, string) error {
+	return errors.New("45015 out of window")
+}
 
 // A late reply that cannot be pushed is logged as an error (the member got nothing), never
 // as pushed.
