@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"unionbot/admin/auth"
 	"unionbot/claims"
@@ -74,7 +75,20 @@ func claimsInBrowser(t *testing.T, e *env, ch *chrome) {
 	if got := ch.text("#pv-count"); got != "2 / 2" {
 		t.Errorf("previous from the first: %q", got)
 	}
-	ch.do("close", chromedp.Click(chromedp.CSS("#pv-close")), chromedp.WaitNotVisible(chromedp.CSS("#pv")))
+	// The keyboard stays in the viewer: Tab from its last button comes back to its first.
+	focused := func() string {
+		t.Helper()
+		id, err := chromedp.Run(ch.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	ch.do("tab past the last button", chromedp.Focus(chromedp.CSS("#pv-close")), chromedp.KeyEvent("\t"))
+	if got := focused(); got != "pv-prev" {
+		t.Errorf("focus after Tab on the last button: %q", got)
+	}
+	ch.do("Esc closes", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.CSS("#pv")))
 
 	// Start the review, then approve with the reviewer's amount (prefilled with the estimate).
 	ch.do("start review", chromedp.Click(chromedp.CSS("#do-reviewing")), chromedp.WaitVisible(chromedp.CSS("#amount")))

@@ -171,6 +171,14 @@ func TestClaimsConsole(t *testing.T) {
 	if !(strings.Index(body, a) < strings.Index(body, a2) && strings.Index(body, a2) < strings.Index(body, b)) {
 		t.Error("queue oldest first")
 	}
+	// The API takes the same order (checked against docs/openapi.yaml).
+	code, out := c.json("GET", "/api/v1/claims?order=oldest&limit=2", "/api/v1/claims", c.rev, "")
+	if code != 200 || !(strings.Index(out, a) >= 0 && strings.Index(out, a) < strings.Index(out, a2)) || strings.Contains(out, b) {
+		t.Errorf("API oldest first: %d %s", code, out)
+	}
+	if code, out = c.json("GET", "/api/v1/claims?order=sideways", "/api/v1/claims", c.rev, ""); code != 400 || !strings.Contains(out, "order 应为 newest 或 oldest") {
+		t.Errorf("API bad order: %d %s", code, out)
+	}
 	_, _, body = rev.get("/admin/claims?unit=" + url.QueryEscape("乙公司工会"))
 	if !strings.Contains(body, b) || strings.Contains(body, a) {
 		t.Error("unit filter")

@@ -79,6 +79,13 @@
   });
   document.addEventListener('keydown', function (e) {
     if (!box.classList.contains('open')) return;
+    if (e.key === 'Tab') { // keep the keyboard inside the open viewer
+      var b = box.querySelectorAll('button'), first = b[0], last = b[b.length - 1];
+      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+      else if (!box.contains(document.activeElement)) { e.preventDefault(); first.focus(); }
+      return;
+    }
     var k = {Escape: 'close', ArrowLeft: 'prev', ArrowRight: 'next', '+': 'in', '=': 'in', '-': 'out', r: 'rotate', R: 'rotate'}[e.key];
     if (k) { e.preventDefault(); acts[k](); }
   });
