@@ -36,6 +36,20 @@ func TestPasswordHash(t *testing.T) {
 			t.Errorf("malformed hash %q accepted", bad)
 		}
 	}
+	// Hashes with other (stored) parameters verify, up to the accepted maximum of 16 passes;
+	// beyond it a hash is refused unverified (a planted hash must not cost minutes).
+	for _, tc := range []struct {
+		time uint32
+		ok   bool
+	}{{16, true}, {17, false}} {
+		h, err := hashWith("Gh7!xkq2Lm9p", hashParams{memory: 64, time: tc.time, threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if VerifyPassword(h, "Gh7!xkq2Lm9p") != tc.ok {
+			t.Errorf("a hash with t=%d: verified %t, want %t", tc.time, !tc.ok, tc.ok)
+		}
+	}
 	if VerifyDummy("x") {
 		t.Error("VerifyDummy must be false")
 	}
@@ -57,6 +71,13 @@ func TestCheckPassword(t *testing.T) {
 		{"alice", "abcdefghijkl", false},
 		{"alice", "9876543210", false},
 		{"alice", strings.Repeat("xY3!", 40), false},
+		// The limits themselves are allowed: 10 characters, 128 characters, 4 distinct ones.
+		{"alice", "Gh7!xkq2Lm", true},
+		{"alice", "Gh7!xkq2L", false},
+		{"alice", strings.Repeat("xY3!", 32), true},
+		{"alice", strings.Repeat("xY3!", 32) + "x", false},
+		{"alice", "xY3!xY3!xY", true},
+		{"alice", "xY3xY3xY3x", false},
 	} {
 		err := CheckPassword(tc.user, tc.pw)
 		if (err == nil) != tc.ok {
