@@ -93,6 +93,27 @@ func TestGapPatterns(t *testing.T) {
 	}
 }
 
+// A part after a gap may be long (a whole phrase): the window it is looked for in grows
+// with it, so the phrase is found right after the gap, or up to maxGap characters later.
+func TestGapPatternLongPart(t *testing.T) {
+	long := "拖欠了我们整整三个月的工资还不让我们去劳动监察大队投诉"
+	s, err := ParseSignals("protest 老板…" + long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]bool{
+		"老板" + long:                      true,
+		"老板他们几个" + long:                  true,
+		"老板12345678" + long:              true,
+		"老板123456789" + long:             false,
+		"老板" + long[:len(long)-len("诉")]: false,
+	} {
+		if _, ok := s.Detect(text); ok != want {
+			t.Errorf("Detect(%q) = %v, want %v", text, ok, want)
+		}
+	}
+}
+
 func TestParseSignalsErrors(t *testing.T) {
 	for _, bad := range []string{"nocategory", "cat  ", "cat …"} {
 		if _, err := ParseSignals(bad); err == nil || !strings.Contains(err.Error(), "line 1") {
