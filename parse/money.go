@@ -143,6 +143,9 @@ func cnMoney(s string) (int64, error) {
 	} else if yuanPart == "" {
 		return 0, fail(msgMoneyFormat)
 	}
+	if fen > MaxFen { // 一亿元 and some 角: over the bound like 100000000.50
+		return 0, fail(msgMoneyTooLarge)
+	}
 	return fen, nil
 }
 
