@@ -52,6 +52,11 @@ func TestOverdue(t *testing.T) {
 		{Closed, true, 30 * DefaultSLA, false},
 		{Submitted, true, DefaultUrgentSLA, false},
 		{Submitted, true, DefaultUrgentSLA + time.Second, true},
+		// The defaults themselves: three days for first contact, two hours when urgent.
+		{Submitted, false, 72 * time.Hour, false},
+		{Accepted, false, 72*time.Hour + time.Second, true},
+		{Submitted, true, 2 * time.Hour, false},
+		{Submitted, true, 2*time.Hour + time.Second, true},
 	}
 	for _, tc := range cases {
 		if got := Overdue(tc.s, tc.urgent, filed, filed.Add(tc.after), DefaultSLA, DefaultUrgentSLA); got != tc.want {
@@ -61,6 +66,10 @@ func TestOverdue(t *testing.T) {
 }
 
 func TestValidRating(t *testing.T) {
+	// A bare number answers the rating question for a week after closing.
+	if RatingWindow != 7*24*time.Hour {
+		t.Errorf("RatingWindow = %v, want a week", RatingWindow)
+	}
 	for n, want := range map[int]bool{0: false, 1: true, 3: true, 5: true, 6: false, -1: false} {
 		if ValidRating(n) != want {
 			t.Errorf("ValidRating(%d) = %v", n, !want)
