@@ -267,6 +267,10 @@ func TestActivityCheckLimits(t *testing.T) {
 			t.Errorf("%s: %+v", c.name, got)
 		}
 	}
+	// Without a reminder set, the signed-up are reminded a day before.
+	if a, err := (Activity{StartsAt: start, Place: "x"}).Check(now); err != nil || a.RemindBefore != 24*time.Hour {
+		t.Errorf("default reminder: %v %v", a.RemindBefore, err)
+	}
 	// Without a limit there is no waitlist to join.
 	a, err := Activity{StartsAt: start, Place: "x", Waitlist: true, SignupDeadline: now.Add(time.Hour)}.Check(now)
 	if err != nil || a.Waitlist || a.SignupDeadline != now.Add(time.Hour) {
