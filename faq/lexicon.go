@@ -83,7 +83,14 @@ func (lx lexicon) checkConflicts() error {
 	for _, passes := range replacerPasses {
 		to := map[string]string{}
 		for _, pass := range passes {
-			for canon, variants := range lx.groups[pass] {
+			// canons in order, so the same lexicon names the same conflict
+			canons := make([]string, 0, len(lx.groups[pass]))
+			for canon := range lx.groups[pass] {
+				canons = append(canons, canon)
+			}
+			sort.Strings(canons)
+			for _, canon := range canons {
+				variants := lx.groups[pass][canon]
 				keys := variants
 				if canon != "" {
 					keys = append([]string{canon}, variants...)
