@@ -402,22 +402,17 @@ func missingText(doc, text string) string {
 // handleClaimPhoto serves one photo of a claim the officer may read: the id is the
 // attachment's, and only an attachment of this very claim is served.
 func (s *Server) handleClaimPhoto(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	c, err := s.claimFor(r, p, auth.ReadClaims)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	i := slices.IndexFunc(c.Attachments, func(a storage.ClaimAttachment) bool { return a.ID == id })
-	if i < 0 {
-		s.fail(w, r, errNotFound)
-		return
-	}
-	s.servePhoto(w, r, c.Attachments[i].MediaID)
+	s.servePhotoOf(w, r, func(id int64) (int64, error) {
+		c, err := s.claimFor(r, p, auth.ReadClaims)
+		if err != nil {
+			return 0, err
+		}
+		i := slices.IndexFunc(c.Attachments, func(a storage.ClaimAttachment) bool { return a.ID == id })
+		if i < 0 {
+			return 0, errNotFound
+		}
+		return c.Attachments[i].MediaID, nil
+	})
 }
 
 // rulesPage is the payout rules editor.

@@ -93,21 +93,16 @@ func (s *Server) renderLegalCase(w http.ResponseWriter, r *http.Request, p auth.
 // handleLegalPhoto serves one evidence photo of a case the officer may read: the id is the
 // medium's, and only evidence of this very case is served.
 func (s *Server) handleLegalPhoto(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	c, err := s.legalCaseFor(r, p, auth.ReadLegalCases)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !slices.ContainsFunc(c.Evidence, func(e storage.LegalEvidence) bool { return e.MediaID == id }) {
-		s.fail(w, r, errNotFound)
-		return
-	}
-	s.servePhoto(w, r, id)
+	s.servePhotoOf(w, r, func(id int64) (int64, error) {
+		c, err := s.legalCaseFor(r, p, auth.ReadLegalCases)
+		if err != nil {
+			return 0, err
+		}
+		if !slices.ContainsFunc(c.Evidence, func(e storage.LegalEvidence) bool { return e.MediaID == id }) {
+			return 0, errNotFound
+		}
+		return id, nil
+	})
 }
 
 // legalAction runs a console form on the case and comes back to its page: with a flash when

@@ -11,6 +11,21 @@ import (
 // download and never rendered.
 var photoTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp"}
 
+// servePhotoOf serves the photo that the URL's {id} names in a record the officer may read:
+// media returns the stored medium of that id, or an error (the record's own: not found, not
+// allowed) when the record has none such.
+func (s *Server) servePhotoOf(w http.ResponseWriter, r *http.Request, media func(id int64) (int64, error)) {
+	id, err := pathID(r)
+	if err == nil {
+		id, err = media(id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.servePhoto(w, r, id)
+}
+
 // servePhoto answers stored medium id (a claim's document, a legal-aid case's evidence),
 // decrypted, to an officer the caller has authorized for the record it belongs to. It is
 // never cached outside the officer's browser session.
