@@ -143,6 +143,7 @@ func TestMoney(t *testing.T) {
 		{"100000000", MaxFen},
 		{"100,000,000.00元", MaxFen},
 		{"10000万", MaxFen},
+		{"100000000元0角0分", MaxFen},
 	} {
 		got, err := Money(tc.in)
 		if err != nil || got != tc.want {
@@ -166,6 +167,8 @@ func TestMoneyErrors(t *testing.T) {
 		{"100000001元", "太大"},
 		{"999999999999999", "太大"}, // 15 digits: read, and too large, not a format error
 		{"999999999999999万", "太大"},
+		// × 1,000,000 fen would overflow int64 and wrap to 4,483.84 元: refused before multiplying.
+		{"18446744073710万", "太大"},
 		{"三元十角", "金额格式不对"},
 		{"三元五角十分", "金额格式不对"},
 		{"3500美元", "金额格式不对"},
