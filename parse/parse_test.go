@@ -37,6 +37,8 @@ func TestDate(t *testing.T) {
 		{"昨天", "2026-01-04"},
 		{"前天", "2026-01-03"},
 		{"大前天", "2026-01-02"},
+		{"今日", "2026-01-05"},
+		{"昨日", "2026-01-04"},
 		{"2024-02-29", "2024-02-29"},
 		{"11月3日入院", "2025-11-03"},
 		// The ends of the accepted years, months and days.
@@ -83,6 +85,9 @@ func TestDateErrors(t *testing.T) {
 		{"2025-10-00", "日期格式不对"},
 		{"2月30日", "没有这一天"},
 		{"11月", "日期格式不对"},
+		// A word where the month or day should be is not read as a number (nor as 1).
+		{"上月3号", "日期格式不对"},
+		{"11月底", "日期格式不对"},
 		{"3500", "日期格式不对"},
 	} {
 		_, err := Date(tc.in, today)
@@ -183,7 +188,8 @@ func TestMoneyErrors(t *testing.T) {
 }
 
 func TestFormatMoney(t *testing.T) {
-	for fen, want := range map[int64]string{0: "0.00 元", 5: "0.05 元", 138000: "1,380.00 元", 12345678901: "123,456,789.01 元", 100000: "1,000.00 元"} {
+	for fen, want := range map[int64]string{0: "0.00 元", 5: "0.05 元", 138000: "1,380.00 元", 12345678901: "123,456,789.01 元", 100000: "1,000.00 元",
+		-138005: "-1,380.05 元", -5: "-0.05 元"} {
 		if got := FormatMoney(fen); got != want {
 			t.Errorf("FormatMoney(%d) = %q, want %q", fen, got, want)
 		}
@@ -192,7 +198,7 @@ func TestFormatMoney(t *testing.T) {
 
 func TestYesNo(t *testing.T) {
 	for in, want := range map[string]bool{"是": true, "是的": true, "好的": true, "好": true, "对": true, "确认": true,
-		"嗯": true, "OK": true, "同意！": true, "否": false, "不": false, "不用了": false, "没有": false, "不是": false, "不要": false} {
+		"嗯": true, "OK": true, "同意！": true, "好的～": true, "是的~": true, "不用了～": false, "否": false, "不": false, "不用了": false, "没有": false, "不是": false, "不要": false} {
 		yes, ok := YesNo(in)
 		if !ok || yes != want {
 			t.Errorf("YesNo(%q) = %v %v, want %v", in, yes, ok, want)
