@@ -3,10 +3,13 @@ package wx
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"unionbot/internal/testlog"
 	"unionbot/localwx"
 	"unionbot/storage/kv"
 )
@@ -211,4 +214,52 @@ func newTokenWeChat(t *testing.T) (*WeChat, kv.Store, *localwx.Emulator) {
 		t.Fatal(err)
 	}
 	return wc, store, emu
+}
+
+// An operator reads warnings as trouble: fetching a token, normally or forced (after a
+// token was reported bad), with a healthy store warns about nothing more; a refused forced refresh warns exactly once, about that.
+func TestTokenFetchWarnsOnlyAboutFailures(t *testing.T) {
+	wxSaveGlobals(t)
+	store := wxMemory(t)
+	emu := localwx.NewEmulator(localwx.EmulatorOptions{})
+	logs := &testlog.Buffer{}
+	wc, err := NewWeChat(WeChatConfig{AppID: wxTestAppID, Secret: wxTestSecret, Token: wxTestToken, APIBase: newWXTestServer(t, emu)},
+		store, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	warnings := func() []string {
+		var out []string
+		for _, line := range strings.Split(logs.String(), "\n") {
+			// Invalidate's own warning is the reported failure, not the fetch's.
+			if strings.Contains(line, `"level":"WARN"`) && !strings.Contains(line, "access token invalidated") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	tok, err := wc.Tokens().Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wc.Tokens().Invalidate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err = wc.Tokens().Token(ctx); err != nil { // forced, and granted
+		t.Fatal(err)
+	}
+	if w := warnings(); len(w) != 0 {
+		t.Fatalf("warnings from healthy fetches: %q", w)
+	}
+	if err := wc.Tokens().Invalidate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	emu.FailNext(localwx.PathStableToken, 45009, 1)
+	if _, err := wc.Tokens().Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w := warnings(); len(w) != 1 || !strings.Contains(w[0], "forced token refresh failed") {
+		t.Fatalf("warnings after a refused forced refresh: %q", w)
+	}
 }
