@@ -28,7 +28,8 @@ import (
 //	                        which covers WeChat's retries; a replay after that
 //	                        finds the marker alone and is answered with nothing
 //	wx:nonce:<ts>:<nonce>   plain mode only: the SHA-256 of the body first seen
-//	                        with this signed timestamp+nonce pair, 600 s
+//	                        with this signed timestamp+nonce pair, as long as
+//	                        the marker (until the timestamp leaves the window)
 //
 // The openid is a hash tag so all keys of a member's turn share one Redis
 // Cluster slot. The nonce key deliberately is not tied to the openid: a
@@ -36,8 +37,6 @@ import (
 const (
 	// DefaultRetryTTL is how long a reply is kept for WeChat's retries.
 	DefaultRetryTTL = 30 * time.Second
-	// nonceTTL outlives any timestamp the window accepts (±300 s).
-	nonceTTL = 2 * maxClockSkew
 	// maxMarkerTTL caps the marker: a timestamp accepted now leaves the
 	// window at most 600 s later.
 	maxMarkerTTL = 2 * maxClockSkew
@@ -78,10 +77,15 @@ func markerTTL(ts int64, now time.Time, retryTTL time.Duration) time.Duration {
 // delivery describes one verified delivery for the engine's turn.
 func (c *Callback) delivery(rq *request, m *message.MixMessage) *bot.Delivery {
 	openID, id := string(m.FromUserName), deliveryID(m)
+	// A delivery's timestamp is refused once it leaves the window, so what
+	// recognises it — the marker, and in plain mode the signed pair — need
+	// live no longer (about 300 s for a punctual sender, not a flat 600 s:
+	// the pairs were the largest part of the in-process store under a flood).
+	live := markerTTL(rq.delivery.Timestamp, c.now(), c.retryTTL)
 	d := &bot.Delivery{
 		StateKey:  stateKey(openID, id),
 		MarkerKey: markerKey(openID, id),
-		MarkerTTL: markerTTL(rq.delivery.Timestamp, c.now(), c.retryTTL),
+		MarkerTTL: live,
 		ClaimTTL:  c.claimTTL,
 		StateTTL:  c.retryTTL,
 	}
@@ -90,7 +94,7 @@ func (c *Callback) delivery(rq *request, m *message.MixMessage) *bot.Delivery {
 		// pair is honoured for the body it first came with only. WeChat's
 		// retries carry the same body and go on.
 		sum := sha256.Sum256(rq.delivery.Body)
-		d.NonceKey, d.NonceVal, d.NonceTTL = nonceKey(rq.delivery.Timestamp, rq.delivery.Nonce), sum[:], nonceTTL
+		d.NonceKey, d.NonceVal, d.NonceTTL = nonceKey(rq.delivery.Timestamp, rq.delivery.Nonce), sum[:], live
 	}
 	return d
 }
