@@ -1,6 +1,9 @@
 package claims
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAsksToClaim(t *testing.T) {
 	for _, s := range []string{
@@ -24,11 +27,28 @@ func TestAsksToClaim(t *testing.T) {
 	}
 }
 
+// Spaces and punctuation a member types inside a word (a phone's space bar, a comma) are
+// dropped before the words are compared, not turned into something else.
+func TestAskingIgnoresSpacesAndPunctuationInsideWords(t *testing.T) {
+	for _, s := range []string{"住 院了怎么报销", "互助金，怎么 申·请？", "出院了　能 报吗"} {
+		if !AsksToClaim(s) {
+			t.Errorf("%q: not taken as asking to claim", s)
+		}
+	}
+	if got := foldText("互助金， 怎么申请？ＡＢ"); got != "互助金怎么申请ab" {
+		t.Errorf("foldText: %q", got)
+	}
+}
+
 func TestParseAskingErrors(t *testing.T) {
 	for _, text := range []string{"about 住院", "what: 住院", "about: 住院", "want: 报销"} {
 		if _, err := ParseAsking(text); err == nil {
 			t.Errorf("%q: no error", text)
 		}
+	}
+	// The error names the file's line, so whoever edits asking.txt finds it.
+	if _, err := ParseAsking("# c\nabout: 牙\nwhat: 补"); err == nil || !strings.Contains(err.Error(), "asking line 3:") {
+		t.Errorf("bad third line: %v", err)
 	}
 	a, err := ParseAsking("# c\nabout: 牙\nwant: 补\nnot: 多少")
 	if err != nil || !a.Match("补牙") || a.Match("补牙多少钱") || a.Match("牙疼") {
