@@ -76,10 +76,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	recordUnit := map[string]int64{"A1": e.unitA.ID, "N1": 0}
-	scopes := []struct {
-		name string
-		unit int64
-	}{{"county", 0}, {"unit A", e.unitA.ID}, {"unit B", e.unitB.ID}}
+	scopes := unitScopes(e.unitA.ID, e.unitB.ID)
 
 	codesIssued := 0
 	for _, role := range auth.AllRoles {

@@ -613,10 +613,7 @@ func TestClaimsAuthorizationMatrix(t *testing.T) {
 			t.Errorf("%s %s is not in claimRoutes", r.method, r.pattern)
 		}
 	}
-	scopes := []struct {
-		name string
-		unit int64
-	}{{"county", 0}, {"unit A", c.unitA.ID}, {"unit B", c.unitB.ID}}
+	scopes := unitScopes(c.unitA.ID, c.unitB.ID)
 	for _, role := range auth.AllRoles {
 		for _, sc := range scopes {
 			tok := c.token(fmt.Sprintf("m-%s-%d", role, sc.unit), []auth.Role{role}, sc.unit)

@@ -78,10 +78,7 @@ func TestClaimsConsolePagesMatrix(t *testing.T) {
 	b := c.file("B1", "2026-11-02", string(photoPNG(t, 8, 6, color.RGBA{30, 30, 200, 255})))
 	photo := fmt.Sprintf("/admin/claims/%s/photos/%d", a, c.attachmentIDs(a)[0])
 	reads := map[auth.Role]bool{auth.RoleAdmin: true, auth.RoleReviewer: true, auth.RoleFinance: true, auth.RoleViewer: true}
-	scopes := []struct {
-		name string
-		unit int64
-	}{{"county", 0}, {"unit A", c.unitA.ID}, {"unit B", c.unitB.ID}}
+	scopes := unitScopes(c.unitA.ID, c.unitB.ID)
 	for _, role := range auth.AllRoles {
 		for _, sc := range scopes {
 			name := fmt.Sprintf("p-%s-%d", role, sc.unit)

@@ -226,10 +226,7 @@ func TestClaimEntryAPI(t *testing.T) {
 		t.Errorf("incomplete: %d %s", code, out)
 	}
 	// Who may: admins and reviewers, for members of their unit.
-	scopes := []struct {
-		name string
-		unit int64
-	}{{"county", 0}, {"unit A", c.unitA.ID}, {"unit B", c.unitB.ID}}
+	scopes := unitScopes(c.unitA.ID, c.unitB.ID)
 	for _, role := range auth.AllRoles {
 		for _, sc := range scopes {
 			tok := c.token(fmt.Sprintf("e-%s-%d", role, sc.unit), []auth.Role{role}, sc.unit)

@@ -93,10 +93,7 @@ func TestHandoffAuthorizationMatrix(t *testing.T) {
 	mayKeywords := func(r auth.Role, unit int64) bool {
 		return (r == auth.RoleAdmin || r == auth.RolePublisher) && unit == 0
 	}
-	scopes := []struct {
-		name string
-		unit int64
-	}{{"county", 0}, {"unit A", e.unitA.ID}, {"unit B", e.unitB.ID}}
+	scopes := unitScopes(e.unitA.ID, e.unitB.ID)
 
 	imp, err := e.db.CreateRosterImport(ctx, storage.NewRosterImport{FileName: "r.csv", Format: "csv", Data: []byte(rosterCSV),
 		RowsTotal: 2, Accepted: 2, CreatedBy: "officer:adm", Expires: time.Now().Add(time.Hour)})

@@ -263,3 +263,15 @@ func memStore(t *testing.T) kv.Store {
 	t.Cleanup(m.Close)
 	return m
 }
+
+// testScope is where an officer or token sits for an authorization table: county level
+// (no unit) or one of the two units of the fixture.
+type testScope struct {
+	name string
+	unit int64
+}
+
+// unitScopes are the three scopes every authorization table walks.
+func unitScopes(unitA, unitB int64) []testScope {
+	return []testScope{{"county", 0}, {"unit A", unitA}, {"unit B", unitB}}
+}

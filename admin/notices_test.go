@@ -200,10 +200,7 @@ func TestNoticesAuthorizationMatrix(t *testing.T) {
 			t.Errorf("%s %s is not in noticeRoutes", r.method, r.pattern)
 		}
 	}
-	scopes := []struct {
-		name string
-		unit int64
-	}{{"county", 0}, {"unit A", c.unitA.ID}, {"unit B", c.unitB.ID}}
+	scopes := unitScopes(c.unitA.ID, c.unitB.ID)
 	for _, role := range auth.AllRoles {
 		for _, sc := range scopes {
 			tok := c.token(fmt.Sprintf("n-%s-%d", role, sc.unit), []auth.Role{role}, sc.unit)
