@@ -276,7 +276,7 @@ AND status <> ? ORDER BY id LIMIT 1`, in.MemberID, string(in.Plan), dateOf(in.Ad
 	if err != nil {
 		return "", fmt.Errorf("encode estimate: %w", err)
 	}
-	number, err := db.nextClaimNumber(ctx, tx, now)
+	number, err := db.nextDayNumber(ctx, tx, now, "claim_numbers", "HZ")
 	if err != nil {
 		return "", err
 	}
@@ -349,23 +349,24 @@ SELECT ?, ?, id, sha256, ? FROM media WHERE id = ?`, id, string(a.Kind), now, a.
 	return nil
 }
 
-// nextClaimNumber takes the next number of the day (in China) of now. The upsert locks the
-// day's row until the transaction ends, so numbers are unique and, but for rolled-back
-// submissions, without gaps.
-func (db *DB) nextClaimNumber(ctx context.Context, tx *sqlx.Tx, now time.Time) (string, error) {
+// nextDayNumber takes the next number of the day (in China) of now from counter table
+// (claim_numbers, legal_case_numbers) and formats it as prefix + day + "-" + four digits.
+// The upsert locks the day's row until the transaction ends, so numbers are unique and,
+// but for rolled-back submissions, without gaps.
+func (db *DB) nextDayNumber(ctx context.Context, tx *sqlx.Tx, now time.Time, table, prefix string) (string, error) {
 	day := now.In(chinaTime).Format("20060102")
-	q := `INSERT INTO claim_numbers (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`
+	q := `INSERT INTO ` + table + ` (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`
 	if db.mysql() {
-		q = `INSERT INTO claim_numbers (day, last) VALUES (?, 1) ON DUPLICATE KEY UPDATE last = last + 1`
+		q = `INSERT INTO ` + table + ` (day, last) VALUES (?, 1) ON DUPLICATE KEY UPDATE last = last + 1`
 	}
 	if _, err := tx.ExecContext(ctx, q, day); err != nil {
-		return "", fmt.Errorf("claim number: %w", err)
+		return "", fmt.Errorf("%s: %w", table, err)
 	}
 	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT last FROM claim_numbers WHERE day = ?`, day); err != nil {
-		return "", fmt.Errorf("claim number: %w", err)
+	if err := tx.GetContext(ctx, &n, `SELECT last FROM `+table+` WHERE day = ?`, day); err != nil {
+		return "", fmt.Errorf("%s: %w", table, err)
 	}
-	return fmt.Sprintf("HZ%s-%04d", day, n), nil
+	return fmt.Sprintf("%s%s-%04d", prefix, day, n), nil
 }
 
 // claimCover finds the member's enrolment covering the admission date: the cover period,

@@ -239,7 +239,7 @@ func (db *DB) submitLegalTx(ctx context.Context, tx *sqlx.Tx, in LegalCaseInput,
 	case !errors.Is(err, ErrNotFound):
 		return "", err
 	}
-	number, err := db.nextLegalNumber(ctx, tx, now)
+	number, err := db.nextDayNumber(ctx, tx, now, "legal_case_numbers", "FY")
 	if err != nil {
 		return "", err
 	}
@@ -433,7 +433,7 @@ func (db *DB) ReportCrisis(ctx context.Context, r CrisisReport, audit AuditEntry
 			}
 			member = sql.NullInt64{Int64: r.MemberID, Valid: true}
 		}
-		if number, err = db.nextLegalNumber(ctx, tx, now); err != nil {
+		if number, err = db.nextDayNumber(ctx, tx, now, "legal_case_numbers", "FY"); err != nil {
 			return err
 		}
 		enc, err := db.cipher.Encrypt(legalClip(r.Text, maxCrisisText))
@@ -512,22 +512,4 @@ func (db *DB) legalEventSecretTx(ctx context.Context, tx *sqlx.Tx, id int64, e L
 	}
 	e.Text = enc
 	return db.legalEventTx(ctx, tx, id, e)
-}
-
-// nextLegalNumber takes the next case number of the day (in China) of now; the upsert locks
-// the day's row until the transaction ends.
-func (db *DB) nextLegalNumber(ctx context.Context, tx *sqlx.Tx, now time.Time) (string, error) {
-	day := now.In(chinaTime).Format("20060102")
-	q := `INSERT INTO legal_case_numbers (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1`
-	if db.mysql() {
-		q = `INSERT INTO legal_case_numbers (day, last) VALUES (?, 1) ON DUPLICATE KEY UPDATE last = last + 1`
-	}
-	if _, err := tx.ExecContext(ctx, q, day); err != nil {
-		return "", fmt.Errorf("legal case number: %w", err)
-	}
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT last FROM legal_case_numbers WHERE day = ?`, day); err != nil {
-		return "", fmt.Errorf("legal case number: %w", err)
-	}
-	return fmt.Sprintf("FY%s-%04d", day, n), nil
 }
