@@ -327,9 +327,16 @@ func (r *Router) resume(ctx context.Context, s *Session, f *Form, rep Reply) Rep
 	return Text(strings.TrimSpace(rep.Text + "\n\n" + fmt.Sprintf(msgResumeForm, f.Title) + f.prompt(ctx, s)))
 }
 
-// questionRe spots a question typed where a free-text answer was expected
-// ("医院" steps accept anything, so the interrupt hook is asked first).
-var questionRe = regexp.MustCompile(`[?？]|吗$|呢$|怎么|多久|为什么|什么时候|能不能|可不可以|如何|几天`)
+// questionRe spots a question: typed where a free-text answer was expected ("医院" steps
+// accept anything, so the interrupt hook is asked first), or, through LooksLikeQuestion,
+// where an answer failed its check. It knows the question words a worker types without a
+// question mark ("一年多少钱", "找哪个部门", "咋报销").
+var questionRe = regexp.MustCompile(`[?？]|吗$|呢$|怎么|咋|多久|多少|为什么|什么|啥|哪|能不能|可不可以|能否|有没有|是不是|如何|几天`)
+
+// LooksLikeQuestion reports whether text asks something. A fuzzy answer source (the
+// FAQ) consulted when a form's answer failed its check uses it, so that a mistyped
+// answer ("下个月" for a date) is asked again with the reason instead of answered.
+func LooksLikeQuestion(text string) bool { return questionRe.MatchString(text) }
 
 func (r *Router) formAnswer(ctx context.Context, s *Session, f *Form, in Input, value string) (Reply, error) {
 	if st := f.Steps[s.Step]; st.Check == nil && !st.Media && r.interrupt != nil && in.Kind == KindText && questionRe.MatchString(value) {

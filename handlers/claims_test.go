@@ -123,6 +123,7 @@ func TestClaimConversation(t *testing.T) {
 
 func claimConversation(t *testing.T, f *fixture) {
 	f.seedRoster()
+	f.seedFAQs() // as served: mistyped answers meet the real FAQ
 	ctx := t.Context()
 
 	// Eligibility comes before any question.
@@ -144,6 +145,10 @@ func claimConversation(t *testing.T, f *fixture) {
 	mustContain(t, f.say(z, "旗人民医院"), "请写出入院日期")
 	// Every answer that cannot be taken is asked again, with the reason.
 	mustContain(t, f.say(z, "2026-02-30"), "没有这一天", "请写出入院日期")
+	// "上个月" is not a date, though the FAQ matches it to 老板拖欠工资: asked again, not answered.
+	mid := f.say(z, "上个月")
+	mustContain(t, mid, "请写出入院日期")
+	mustNotContain(t, mid, "拖欠工资")
 	mustContain(t, f.say(z, "2024-05-01"), "2024年5月1日不在您的互助保障期内")
 	mustContain(t, f.say(z, "2026-06-01"), "还没到", "请写出入院日期")
 	mustContain(t, f.say(z, "4月20日"), "请写出出院日期")

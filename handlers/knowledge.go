@@ -438,7 +438,10 @@ func (s *Knowledge) interrupt(ctx context.Context, _ *bot.Session, in bot.Input)
 	}
 	text := strings.TrimSpace(in.Text)
 	if r, ok := kb.rules.Match(text); ok {
-		return bot.Text(r.Reply), true
+		return bot.Text(r.Reply), true // an officer's rule answers whatever the wording
+	}
+	if !bot.LooksLikeQuestion(text) {
+		return bot.Reply{}, false // a mistyped answer, asked again by the form
 	}
 	level, results := kb.index.Match(text)
 	if level == faq.Confident && len(results) > 0 {
